@@ -1,0 +1,7 @@
+export interface Group {
+  groupId: string;
+  name: string;
+  members: string[];
+  admins: string[];
+  createdAt: number;
+}

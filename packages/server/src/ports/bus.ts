@@ -1,0 +1,60 @@
+import type { DurableEvent } from '../domain/events.js';
+
+/**
+ * Bus: who is online where, and delivery of signals to the node that holds a device's socket.
+ *
+ * A node keeps its own sockets; the bus only knows which node holds which device and carries
+ * signals between nodes. Everything it carries is a hint or ephemeral: durable events are in the
+ * Store first, so a signal that is lost (no holder, a node that died) loses nothing but latency.
+ *
+ * Guarantees every adapter gives (the bus contract suite in test/bus-contract.ts checks them):
+ * - Signals to one device from one node arrive in the order they were sent.
+ * - A signal reaches the node that holds the device when it is sent, or nobody.
+ * - `claimDevice` makes this node the holder; the node that held the device before (another
+ *   node, or this one with another connection) gets a `replaced` signal for the old connection.
+ * - `releaseDevice` removes the entry only while it still names that connection, so a late
+ *   release of a replaced connection never hides the new one.
+ * - A node that dies stops being named holder within the directory's time-to-live.
+ * - Presence changes reach every node, including the one that published them.
+ */
+export interface Bus {
+  /** Starts receiving; the handlers are called for signals and presence addressed to this node. */
+  start(handlers: BusHandlers): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the bus is reachable. */
+  ping(): Promise<void>;
+
+  /** Records that this node holds the device's socket on `connectionId`. */
+  claimDevice(userId: string, connectionId: string): Promise<void>;
+  /** Forgets the holder if it is still `connectionId`; true when it was (the device is now offline). */
+  releaseDevice(userId: string, connectionId: string): Promise<boolean>;
+  /** Which of these users have a device online anywhere. */
+  onlineUsers(userIds: string[]): Promise<Set<string>>;
+
+  /** Sends a signal to the node that holds the device, if any. */
+  signalDevice(userId: string, signal: DeviceSignal): Promise<void>;
+  /** Tells every node (this one too) that a user came online or went offline. */
+  publishPresence(change: PresenceChange): Promise<void>;
+}
+
+export interface BusHandlers {
+  onDeviceSignal(userId: string, signal: DeviceSignal): void;
+  onPresence(change: PresenceChange): void;
+}
+
+export type DeviceSignal =
+  /** New durable events are in the device's inbox (they may be carried to save a read). */
+  | { kind: 'events'; events: DurableEvent[] }
+  /** Another connection took over the device: close `connectionId` with 4002. */
+  | { kind: 'replaced'; connectionId: string }
+  /** The token was revoked: close every connection authenticated by `tokenHash` with 4001. */
+  | { kind: 'revoked'; tokenHash: string }
+  /** An ephemeral frame to pass on to the device as it is (typing). */
+  | { kind: 'frame'; frame: Record<string, unknown> };
+
+export interface PresenceChange {
+  userId: string;
+  online: boolean;
+  /** Set when the user went offline. */
+  lastSeen?: number;
+}

@@ -1,0 +1,142 @@
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, ReceiptEvent } from '../domain/events.js';
+import type { Group } from '../domain/group.js';
+
+/**
+ * Store: everything Courier keeps: accounts and their device tokens, one-time codes,
+ * the inboxes of durable events, groups and media metadata.
+ *
+ * Guarantees every adapter gives (the store contract suite in test/store-contract.ts checks them):
+ * - Durability: a write whose promise has resolved survives `kill -9` of the process.
+ * - Atomicity: each method is one transaction; it happens whole or not at all.
+ * - Ordering: `seq` is per inbox, starts at 1, increases by exactly 1 per appended event and is
+ *   never reused, even after events are acked. Within one inbox, seq order is commit order, so a
+ *   reader that has seen seq N has seen every event below N that was not yet acked.
+ * - Group commit: adapters may batch writes that arrive together into one transaction; each
+ *   promise still resolves only after its own write is committed.
+ * - Idempotency: `sendMessage` with a (sender, clientId) already used appends nothing and
+ *   returns the first message's serverId and ts.
+ */
+export interface Store {
+  /** Creates or upgrades the schema; safe to call by several nodes at once. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+
+  // Registration ------------------------------------------------------------
+
+  /** Replaces any pending code of this phone, with its tries reset to 0. */
+  saveCode(code: PendingCode): Promise<void>;
+  getCode(phone: string): Promise<PendingCode | undefined>;
+  /** Counts one wrong try and returns the tries so far (0 when there is no code). */
+  countWrongTry(phone: string): Promise<number>;
+  deleteCode(phone: string): Promise<void>;
+
+  /**
+   * Makes `tokenHash` the only valid token of the account (creating the account on first use).
+   * The previous token stops working in the same transaction. The inbox is kept.
+   */
+  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }>;
+  userIdByTokenHash(tokenHash: string): Promise<string | undefined>;
+  /** The subset of `userIds` that are registered accounts. */
+  existingUsers(userIds: string[]): Promise<Set<string>>;
+  setLastSeen(userId: string, ts: number): Promise<void>;
+  /** Last time each known user was seen (registration counts); unknown users are absent. */
+  lastSeen(userIds: string[]): Promise<Map<string, number>>;
+
+  // Messaging ---------------------------------------------------------------
+
+  /**
+   * Stores one message in the inbox of every recipient, in one transaction.
+   * `message.to` is kept as given (a userId, or the groupId of a group message).
+   * Idempotent per (message.from, message.id): a repeat appends nothing and answers
+   * `duplicate: true` with the first serverId and ts.
+   */
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult>;
+
+  /** Appends events to inboxes in one transaction (membership changes, for one). */
+  appendEvents(entries: InboxEntry[]): Promise<Appended[]>;
+
+  /** Unacked events of an inbox with seq > afterSeq, oldest first, at most `limit`. */
+  readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]>;
+
+  /** The highest seq ever given in this inbox (0 when none). */
+  lastSeq(userId: string): Promise<number>;
+
+  /**
+   * Deletes the events of `userId` with seq <= upTo and, in the same transaction, appends one
+   * `delivered` receipt (by `userId`, at `now`) per sender of the messages among them. The
+   * delivered messages are remembered (recipient, serverId, sender) so that `markRead` can
+   * find their senders later; nothing else of them is kept.
+   */
+  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]>;
+
+  /**
+   * Appends one `read` receipt (by `reader`, at `now`) per sender of the given messages that
+   * `reader` received, delivered or still in its inbox. Unknown ids are ignored. A message
+   * gives at most one read receipt.
+   */
+  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]>;
+
+  // Groups ------------------------------------------------------------------
+
+  /** Creates the group and appends the given events, in one transaction. */
+  createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]>;
+  getGroup(groupId: string): Promise<Group | undefined>;
+  /**
+   * Reads the group, lets `change` decide the new group and the events to append, and writes
+   * both in one transaction; no other change of the same group interleaves. `change` throws
+   * to refuse, and the error comes out of this call unchanged.
+   */
+  changeGroup(
+    groupId: string,
+    change: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ group: Group; appended: Appended[] }>;
+
+  // Media -------------------------------------------------------------------
+
+  /** Records a stored blob; a second record of the same hash keeps the first. */
+  saveMedia(media: MediaRecord): Promise<void>;
+  getMedia(hash: string): Promise<MediaRecord | undefined>;
+  /** Hashes of blobs created before `olderThan` that no undelivered message refers to. */
+  unreferencedMedia(olderThan: number, limit: number): Promise<string[]>;
+  deleteMedia(hash: string): Promise<void>;
+
+  // Housekeeping and gauges ---------------------------------------------------
+
+  /** Deletes expired codes, idempotency keys and read trackers older than their time. */
+  sweep(now: number, keepFor: RetentionTimes): Promise<void>;
+  /** Undelivered events in all inboxes, and the time of the oldest (undefined when none). */
+  backlog(): Promise<{ events: number; oldestTs?: number }>;
+}
+
+export interface PendingCode {
+  phone: string;
+  codeHash: string;
+  expiresAt: number;
+  tries: number;
+}
+
+export interface SendResult {
+  serverId: string;
+  ts: number;
+  duplicate: boolean;
+  /** The events appended, one per recipient; empty for a duplicate. */
+  appended: Appended[];
+}
+
+export interface MediaRecord {
+  hash: string;
+  size: number;
+  mime: string;
+  createdAt: number;
+}
+
+export interface RetentionTimes {
+  /** How long a (sender, clientId) answers with the first `sent`, in ms. */
+  idempotencyMs: number;
+  /** How long a delivered message can still be marked read, in ms. */
+  readTrackingMs: number;
+}
+
+export type { ReceiptEvent };
