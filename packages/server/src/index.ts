@@ -1,1 +1,2 @@
-export {};
+export { startNode, type CourierNode } from './wiring/start-node.js';
+export { parseOptions, optionsHelp, optionSpecs, envName, OptionError, type Options } from './config/options.js';

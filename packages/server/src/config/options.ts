@@ -1,0 +1,120 @@
+/**
+ * Every server option, once: the flag, its COURIER_* variable, its default and what it does.
+ * The parser, `courier serve --help` and the README's table all come from this list.
+ */
+export interface OptionSpec {
+  flag: string;
+  kind: 'string' | 'integer' | 'boolean';
+  default?: string | number | boolean;
+  help: string;
+}
+
+export const optionSpecs = [
+  { flag: 'port', kind: 'integer', default: 8080, help: 'TCP port to listen on (0 picks a free one)' },
+  { flag: 'host', kind: 'string', default: '127.0.0.1', help: 'address to bind; 0.0.0.0 serves every interface' },
+  { flag: 'data-dir', kind: 'string', default: './data', help: 'where the embedded database and media live' },
+  { flag: 'sms-outbox', kind: 'string', help: 'file SMS provider: append one JSON line per code to this file' },
+  { flag: 'sms-webhook', kind: 'string', help: 'webhook SMS provider: POST {phone, code, at} as JSON to this URL' },
+  { flag: 'database-url', kind: 'string', help: 'keep all state in PostgreSQL (postgres://...) instead of the embedded database' },
+  { flag: 'redis-url', kind: 'string', help: 'join a cluster: presence, routing and rate limits through Redis (redis://...)' },
+  { flag: 'node-id', kind: 'string', help: 'this node\'s name in a cluster (default: host name and a random suffix)' },
+  { flag: 'rate-limits', kind: 'boolean', default: true, help: '--no-rate-limits switches every rate limit off (load tests only)' },
+  { flag: 'sqlite-sync', kind: 'string', default: 'full', help: 'embedded database fsync: full (survives power loss) or normal (survives kill -9)' },
+  { flag: 'code-ttl', kind: 'integer', default: 600, help: 'seconds a registration code stays valid' },
+  { flag: 'code-requests-per-phone', kind: 'integer', default: 5, help: 'code requests allowed per phone per 10 minutes' },
+  { flag: 'code-requests-per-address', kind: 'integer', default: 300, help: 'registration calls allowed per client address per 10 minutes' },
+  { flag: 'max-frame-bytes', kind: 'integer', default: 65536, help: 'largest socket frame; a larger one closes the socket with 1009' },
+  { flag: 'frame-rate', kind: 'integer', default: 500, help: 'socket frames per second a connection may send (bursts of twice that)' },
+  { flag: 'heartbeat', kind: 'integer', default: 30, help: 'seconds between server pings; a socket that misses one is dropped' },
+  { flag: 'send-buffer-bytes', kind: 'integer', default: 1048576, help: 'bytes queued on a socket before the session stops pushing until it drains' },
+  { flag: 'max-group-size', kind: 'integer', default: 1024, help: 'most members a group may have' },
+  { flag: 'max-media-bytes', kind: 'integer', default: 67108864, help: 'largest media upload, in bytes' },
+  { flag: 'media-retention-days', kind: 'integer', default: 30, help: 'days an unreferenced media blob is kept' },
+  { flag: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
+  { flag: 'tls-cert', kind: 'string', help: 'PEM certificate file: serve HTTPS and WSS (with --tls-key)' },
+  { flag: 'tls-key', kind: 'string', help: 'PEM private key file for --tls-cert' },
+] as const satisfies readonly OptionSpec[];
+
+type Specs = typeof optionSpecs;
+type Spec = Specs[number];
+type ValueOf<S extends Spec> = S['kind'] extends 'integer' ? number : S['kind'] extends 'boolean' ? boolean : string;
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+
+/** The parsed options: camelCase keys; options without a default may be undefined. */
+export type Options = {
+  [S in Spec as CamelCase<S['flag']>]: S extends { default: unknown } ? ValueOf<S> : ValueOf<S> | undefined;
+};
+
+export function envName(flag: string): string {
+  return `COURIER_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Parses `--flag value`, `--flag=value`, `--flag`, `--no-flag`; flags win over COURIER_* variables. */
+export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
+  const raw = new Map<string, string | boolean>();
+  for (const spec of optionSpecs) {
+    const fromEnv = env[envName(spec.flag)];
+    if (fromEnv !== undefined && fromEnv !== '') raw.set(spec.flag, fromEnv);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new OptionError(`unexpected argument "${arg}"`);
+    const [name, inline] = splitOnce(arg.slice(2), '=');
+    const negated = name.startsWith('no-') ? optionSpecs.find((s) => s.flag === name.slice(3)) : undefined;
+    if (negated?.kind === 'boolean' && inline === undefined) {
+      raw.set(negated.flag, false);
+      continue;
+    }
+    const spec = optionSpecs.find((s) => s.flag === name);
+    if (spec === undefined) throw new OptionError(`unknown option --${name}`);
+    if (spec.kind === 'boolean' && inline === undefined) {
+      raw.set(spec.flag, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new OptionError(`--${name} needs a value`);
+    raw.set(spec.flag, value);
+  }
+  const options: Record<string, unknown> = {};
+  for (const spec of optionSpecs as readonly OptionSpec[]) {
+    const value = raw.get(spec.flag) ?? spec.default;
+    options[camel(spec.flag)] = value === undefined ? undefined : coerce(spec, value);
+  }
+  return options as Options;
+}
+
+function coerce(spec: OptionSpec, value: string | number | boolean): string | number | boolean {
+  if (spec.kind === 'string') return String(value);
+  if (spec.kind === 'integer') {
+    const n = typeof value === 'number' ? value : Number(value);
+    if (!Number.isSafeInteger(n) || n < 0) throw new OptionError(`--${spec.flag} takes a whole number, not "${value}"`);
+    return n;
+  }
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw new OptionError(`--${spec.flag} takes true or false, not "${value}"`);
+}
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const at = s.indexOf(sep);
+  return at < 0 ? [s, undefined] : [s.slice(0, at), s.slice(at + 1)];
+}
+
+export class OptionError extends Error {
+  override name = 'OptionError';
+}
+
+export function optionsHelp(): string {
+  return optionSpecs
+    .map((s) => {
+      const def = 'default' in s ? ` (default ${String(s.default)})` : '';
+      return `  --${s.flag.padEnd(26)} ${s.help}${def}\n  ${''.padEnd(28)} env ${envName(s.flag)}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,91 @@
+import { CourierError } from '../domain/errors.js';
+import type { Bus } from '../ports/bus.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { SmsProvider } from '../ports/sms-provider.js';
+import type { Store } from '../ports/store.js';
+import { hashSecret, newCode, newToken, sameHash } from './secrets.js';
+
+export interface RegistrationSettings {
+  codeTtlMs: number;
+  codeDigits: number;
+  maxWrongTries: number;
+  /** Undefined: no rate limits (load tests). */
+  limits?: { perPhone: number; perAddress: number; windowMs: number };
+}
+
+export const PHONE_PATTERN = '^\\+[0-9]{8,15}$';
+const phoneRegex = new RegExp(PHONE_PATTERN);
+
+/** Phone verification by one-time code, device tokens, and revocation of the previous device. */
+export class RegistrationService {
+  constructor(
+    private readonly store: Store,
+    private readonly sms: SmsProvider,
+    private readonly bus: Bus,
+    private readonly limiter: RateLimiter,
+    private readonly settings: RegistrationSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async requestCode(phone: unknown, clientAddress: string): Promise<{ expiresIn: number }> {
+    assertPhone(phone);
+    await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
+    await this.limit(`reg:phone:${phone}`, 'perPhone');
+    const code = newCode(this.settings.codeDigits);
+    const at = this.now();
+    await this.store.saveCode({ phone, codeHash: hashSecret(`${phone}:${code}`), expiresAt: at + this.settings.codeTtlMs, tries: 0 });
+    await this.sms.sendCode({ phone, code, at });
+    return { expiresIn: Math.round(this.settings.codeTtlMs / 1000) };
+  }
+
+  /** Checks the code; on success the phone's account gets a new token and the old one stops working. */
+  async verify(phone: unknown, code: unknown, clientAddress: string): Promise<{ userId: string; token: string }> {
+    assertPhone(phone);
+    await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
+    if (typeof code !== 'string') throw invalidCode();
+    const pending = await this.store.getCode(phone);
+    if (pending === undefined || pending.expiresAt <= this.now()) {
+      if (pending !== undefined) await this.store.deleteCode(phone);
+      throw invalidCode();
+    }
+    if (!sameHash(pending.codeHash, hashSecret(`${phone}:${code}`))) {
+      const tries = await this.store.countWrongTry(phone);
+      if (tries >= this.settings.maxWrongTries) await this.store.deleteCode(phone);
+      throw invalidCode();
+    }
+    await this.store.deleteCode(phone);
+    const token = newToken();
+    const { previousTokenHash } = await this.store.registerDevice(phone, hashSecret(token), this.now());
+    if (previousTokenHash !== undefined) {
+      await this.bus.signalDevice(phone, { kind: 'revoked', tokenHash: previousTokenHash });
+    }
+    return { userId: phone, token };
+  }
+
+  /** The user a token belongs to, or undefined when it is unknown or revoked. */
+  async authenticate(token: string): Promise<{ userId: string; tokenHash: string } | undefined> {
+    const tokenHash = hashSecret(token);
+    const userId = await this.store.userIdByTokenHash(tokenHash);
+    return userId === undefined ? undefined : { userId, tokenHash };
+  }
+
+  private async limit(key: string, which: 'perPhone' | 'perAddress'): Promise<void> {
+    const limits = this.settings.limits;
+    if (limits === undefined) return;
+    const decision = await this.limiter.hit(key, limits[which], limits.windowMs);
+    if (!decision.allowed) {
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      throw new CourierError('rate_limited', `Too many registration requests; try again in ${seconds} s.`, 429, seconds);
+    }
+  }
+}
+
+function assertPhone(phone: unknown): asserts phone is string {
+  if (typeof phone !== 'string' || !phoneRegex.test(phone)) {
+    throw new CourierError('invalid_phone', 'The phone number must be in E.164 form: + and 8 to 15 digits.', 400);
+  }
+}
+
+function invalidCode(): CourierError {
+  return new CourierError('invalid_code', 'The code is wrong or has expired; request a new one.', 401);
+}

@@ -1,0 +1,132 @@
+import type { DurableEvent } from '../domain/events.js';
+
+export interface PumpIo {
+  /** Unacked events after `afterSeq`, oldest first. */
+  read(afterSeq: number, limit: number): Promise<DurableEvent[]>;
+  push(event: DurableEvent): void;
+  /** False while the socket's send buffer is over its limit, or the socket is closed. */
+  canPush(): boolean;
+  /** A read failed; the pump tries again on the next kick. */
+  onReadError(err: unknown): void;
+}
+
+/**
+ * Moves a device's inbox onto its socket in seq order, without holding the inbox in memory.
+ *
+ * The store is the queue: the pump remembers only the last seq pushed and acked, and keeps a
+ * short run of events that signals carried (so a live device needs no read per message). Any
+ * gap, overflow or doubt falls back to reading the store after the last seq pushed, which is
+ * always right because an inbox's seqs are contiguous and in commit order.
+ */
+export class InboxPump {
+  private lastPushed = 0;
+  private lastAcked = 0;
+  private latestKnown = 0;
+  private pending: DurableEvent[] = [];
+  private mustRead = true;
+  private baselineSet = false;
+  private running = false;
+  private rerun = false;
+
+  constructor(
+    private readonly io: PumpIo,
+    private readonly pageSize = 256,
+    private readonly maxPending = 1024,
+  ) {}
+
+  /** Events waiting for this device: not pushed yet, or pushed and not acked. */
+  get queueLength(): number {
+    return Math.max(0, this.latestKnown - this.lastAcked);
+  }
+
+  /** Starts pushing; `latestSeq` is the inbox's highest seq at connect time. */
+  start(latestSeq: number): void {
+    this.latestKnown = Math.max(this.latestKnown, latestSeq);
+    this.kick();
+  }
+
+  /** Events just committed to the inbox, as a signal carried them. */
+  offer(events: DurableEvent[]): void {
+    for (const event of events) {
+      this.latestKnown = Math.max(this.latestKnown, event.seq);
+      const expected = this.lastPushed + this.pending.length + 1;
+      if (event.seq < expected) continue;
+      if (!this.mustRead && event.seq === expected && this.pending.length < this.maxPending) this.pending.push(event);
+      else this.mustRead = true;
+    }
+    this.kick();
+  }
+
+  /**
+   * Turns a cumulative ack into the seq that may really be deleted: never above what was pushed
+   * on this connection; undefined when it acks nothing new.
+   */
+  acceptAck(upTo: number): number | undefined {
+    const effective = Math.min(upTo, this.lastPushed);
+    if (effective <= this.lastAcked) return undefined;
+    this.lastAcked = effective;
+    return effective;
+  }
+
+  /** Pushes what it can; call again when the socket drains. */
+  kick(): void {
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      do {
+        this.rerun = false;
+        await this.pushWhilePossible();
+      } while (this.rerun && this.io.canPush());
+    } catch (err) {
+      this.mustRead = true;
+      this.io.onReadError(err);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async pushWhilePossible(): Promise<void> {
+    while (this.io.canPush()) {
+      const next = this.pending.shift();
+      if (next !== undefined) {
+        if (next.seq <= this.lastPushed) continue;
+        if (next.seq !== this.lastPushed + 1) {
+          this.pending = [];
+          this.mustRead = true;
+          continue;
+        }
+        this.io.push(next);
+        this.lastPushed = next.seq;
+        continue;
+      }
+      if (!this.mustRead && this.latestKnown <= this.lastPushed) return;
+      await this.readPage();
+    }
+  }
+
+  private async readPage(): Promise<void> {
+    const page = await this.io.read(this.lastPushed, this.pageSize);
+    if (!this.baselineSet) {
+      // Everything below the first unacked event was acked on an earlier connection.
+      const baseline = page.length > 0 ? page[0]!.seq - 1 : this.latestKnown;
+      this.lastPushed = Math.max(this.lastPushed, baseline);
+      this.lastAcked = Math.max(this.lastAcked, baseline);
+      this.baselineSet = true;
+    }
+    this.mustRead = page.length === this.pageSize;
+    if (page.length === 0) {
+      this.latestKnown = Math.max(this.latestKnown, this.lastPushed);
+      return;
+    }
+    const last = page[page.length - 1]!.seq;
+    this.latestKnown = Math.max(this.latestKnown, last);
+    this.pending = [...page, ...this.pending.filter((event) => event.seq > last)];
+  }
+}

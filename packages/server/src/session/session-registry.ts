@@ -1,0 +1,64 @@
+import type { DeviceSignal, PresenceChange } from '../ports/bus.js';
+import type { Session } from './session.js';
+
+/**
+ * This node's sessions: every open socket, the authenticated one of each device, and who
+ * watches whose presence. Signals from the bus land here and go to the right session.
+ */
+export class SessionRegistry {
+  readonly all = new Set<Session>();
+  private readonly byUser = new Map<string, Session>();
+  private readonly watchers = new Map<string, Set<Session>>();
+
+  add(session: Session): void {
+    this.all.add(session);
+  }
+
+  /** Makes `session` the device's session here; returns the one it replaces, if any. */
+  authenticate(userId: string, session: Session): Session | undefined {
+    const previous = this.byUser.get(userId);
+    this.byUser.set(userId, session);
+    return previous === session ? undefined : previous;
+  }
+
+  remove(session: Session): void {
+    this.all.delete(session);
+    if (session.userId !== undefined && this.byUser.get(session.userId) === session) this.byUser.delete(session.userId);
+    for (const user of session.watching) {
+      const set = this.watchers.get(user);
+      set?.delete(session);
+      if (set?.size === 0) this.watchers.delete(user);
+    }
+  }
+
+  get(userId: string): Session | undefined {
+    return this.byUser.get(userId);
+  }
+
+  get authenticatedCount(): number {
+    return this.byUser.size;
+  }
+
+  watch(session: Session, users: string[]): void {
+    for (const user of users) {
+      session.watching.add(user);
+      let set = this.watchers.get(user);
+      if (set === undefined) this.watchers.set(user, (set = new Set()));
+      set.add(session);
+    }
+  }
+
+  dispatchSignal(userId: string, signal: DeviceSignal): void {
+    this.byUser.get(userId)?.onSignal(signal);
+  }
+
+  dispatchPresence(change: PresenceChange): void {
+    const set = this.watchers.get(change.userId);
+    if (set === undefined) return;
+    const frame =
+      change.online || change.lastSeen === undefined
+        ? { type: 'presence', user: change.userId, online: change.online }
+        : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
+    for (const session of set) session.sendFrame(frame);
+  }
+}

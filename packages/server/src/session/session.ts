@@ -1,0 +1,231 @@
+import type { DurableEvent } from '../domain/events.js';
+import { CourierError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeviceSignal } from '../ports/bus.js';
+import type { MessagingService } from '../services/messaging-service.js';
+import type { PresenceService } from '../services/presence-service.js';
+import type { RegistrationService } from '../services/registration-service.js';
+import type { ClientFrame } from './client-frames.js';
+import type { Connection } from './connection.js';
+import { InboxPump } from './inbox-pump.js';
+import type { SessionRegistry } from './session-registry.js';
+
+export interface SessionDeps {
+  registration: RegistrationService;
+  messaging: MessagingService;
+  presence: PresenceService;
+  registry: SessionRegistry;
+  logger: Logger;
+  settings: { authTimeoutMs: number; sendBufferBytes: number; maxPresenceUsers: number };
+  observer?: SessionObserver;
+}
+
+/** Hooks for metrics; the session does not know who listens. */
+export interface SessionObserver {
+  sent?(latencyMs: number): void;
+  pushed?(event: DurableEvent): void;
+  authenticated?(session: Session): void;
+}
+
+export const CloseCodes = {
+  revoked: 4001,
+  replaced: 4002,
+  policy: 1008,
+  tooBig: 1009,
+  restart: 1012,
+} as const;
+
+/**
+ * One socket's conversation with the server, from `auth` to close: Erlang's "one process per
+ * user". It owns the device's outbound queue (the inbox, pushed by an InboxPump that stops
+ * while the socket's send buffer is full) and turns client frames into service calls.
+ */
+export class Session {
+  userId: string | undefined;
+  readonly watching = new Set<string>();
+  private tokenHash: string | undefined;
+  private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
+  private bufferedBytes = 0;
+  private authInFlight: Promise<void> | undefined;
+  private ackChain: Promise<void> = Promise.resolve();
+  private readonly pump: InboxPump;
+  private readonly authTimer: NodeJS.Timeout;
+  private log: Logger;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly deps: SessionDeps,
+  ) {
+    this.log = deps.logger.child({ conn: connection.id, addr: connection.remoteAddress });
+    this.pump = new InboxPump({
+      read: (afterSeq, limit) => deps.messaging.pending(this.userId!, afterSeq, limit),
+      push: (event) => {
+        this.sendFrame(event);
+        deps.observer?.pushed?.(event);
+      },
+      canPush: () => this.state === 'ready' && connection.isOpen && this.bufferedBytes < deps.settings.sendBufferBytes,
+      onReadError: (err) => {
+        this.log.error({ err }, 'reading the inbox failed; retrying');
+        setTimeout(() => this.pump.kick(), 1000).unref();
+      },
+    });
+    this.authTimer = setTimeout(() => this.close(CloseCodes.revoked, 'no auth within the time limit'), deps.settings.authTimeoutMs);
+    this.authTimer.unref();
+    deps.registry.add(this);
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** Events waiting for this device: not yet pushed, or pushed and not acked. */
+  get queueLength(): number {
+    return this.pump.queueLength;
+  }
+
+  get sendBufferBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /** The gateway's entry point for every frame that passed its schema. */
+  async handle(frame: ClientFrame): Promise<void> {
+    // Frames that arrive while the token is being checked wait for it, in order.
+    if (this.authInFlight !== undefined) await this.authInFlight;
+    if (this.state === 'closed') return;
+    if (this.state === 'authenticating') {
+      if (frame.type !== 'auth') return this.close(CloseCodes.revoked, 'the first frame must be auth');
+      this.authInFlight = this.authenticate(frame.token).finally(() => (this.authInFlight = undefined));
+      return this.authInFlight;
+    }
+    switch (frame.type) {
+      case 'auth':
+        return this.sendError('already_authenticated', 'This connection is already authenticated.');
+      case 'send':
+        return this.send(frame);
+      case 'ack':
+        return this.ack(frame.upTo);
+      case 'read':
+        return this.guard(undefined, () => this.deps.messaging.read(this.userId!, frame.serverIds));
+      case 'typing':
+        return this.guard(undefined, () => this.deps.messaging.typing(this.userId!, frame.to, frame.active));
+      case 'presence.subscribe':
+        return this.subscribePresence(frame.users);
+      case 'ping':
+        return this.sendFrame({ type: 'pong' });
+    }
+  }
+
+  /** Bad input that never reached `handle`: answered, the connection stays open (but not before auth). */
+  async rejectFrame(error: CourierError, ref: string | undefined): Promise<void> {
+    if (this.authInFlight !== undefined) await this.authInFlight;
+    if (this.state === 'authenticating') return this.close(CloseCodes.revoked, 'the first frame must be auth');
+    this.sendError(error.code, error.message, ref);
+  }
+
+  onSignal(signal: DeviceSignal): void {
+    if (this.state !== 'ready') return;
+    switch (signal.kind) {
+      case 'events':
+        return this.pump.offer(signal.events);
+      case 'frame':
+        return this.sendFrame(signal.frame);
+      case 'replaced':
+        if (signal.connectionId === this.connection.id) this.close(CloseCodes.replaced, 'replaced by a newer connection');
+        return;
+      case 'revoked':
+        if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was registered again elsewhere');
+        return;
+    }
+  }
+
+  sendFrame(frame: object): void {
+    if (!this.connection.isOpen) return;
+    const text = JSON.stringify(frame);
+    const bytes = Buffer.byteLength(text);
+    this.bufferedBytes += bytes;
+    this.connection.send(text, () => {
+      const wasFull = this.bufferedBytes >= this.deps.settings.sendBufferBytes;
+      this.bufferedBytes -= bytes;
+      if (wasFull && this.bufferedBytes < this.deps.settings.sendBufferBytes) this.pump.kick();
+    });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.connection.isOpen) this.connection.close(code, reason);
+  }
+
+  /** The socket closed (either side): forget the session and, if it was the device's, go offline. */
+  async closed(code: number): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    this.deps.registry.remove(this);
+    this.log.info({ code }, 'connection closed');
+    if (wasReady) {
+      await this.guard(undefined, () => this.deps.presence.disconnect(this.userId!, this.connection.id));
+    }
+  }
+
+  private async authenticate(token: string): Promise<void> {
+    const identity = await this.deps.registration.authenticate(token);
+    if (identity === undefined) return this.close(CloseCodes.revoked, 'unknown or revoked token');
+    if (this.state !== 'authenticating') return;
+    clearTimeout(this.authTimer);
+    this.userId = identity.userId;
+    this.tokenHash = identity.tokenHash;
+    this.log = this.log.child({ user: identity.userId });
+    const previous = this.deps.registry.authenticate(identity.userId, this);
+    previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
+    const latestSeq = await this.deps.messaging.lastSeq(identity.userId);
+    await this.deps.presence.connect(identity.userId, this.connection.id);
+    if (!this.connection.isOpen) return;
+    this.state = 'ready';
+    this.sendFrame({ type: 'ready', userId: identity.userId, serverTime: Date.now() });
+    this.log.info('authenticated');
+    this.deps.observer?.authenticated?.(this);
+    this.pump.start(latestSeq);
+  }
+
+  private async send(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
+    const started = performance.now();
+    await this.guard(frame.id, async () => {
+      const sent = await this.deps.messaging.send(this.userId!, frame);
+      this.sendFrame({ type: 'sent', ...sent });
+      this.deps.observer?.sent?.(performance.now() - started);
+    });
+  }
+
+  private ack(upTo: number): void {
+    const effective = this.pump.acceptAck(upTo);
+    if (effective === undefined) return;
+    // Acks are applied one after another so receipts follow the order of the acks.
+    this.ackChain = this.ackChain.then(() => this.guard(undefined, () => this.deps.messaging.ack(this.userId!, effective)));
+  }
+
+  private async subscribePresence(users: string[]): Promise<void> {
+    const wanted = [...new Set(users)];
+    if (this.watching.size + wanted.length > this.deps.settings.maxPresenceUsers) {
+      return this.sendError('too_many_users', `At most ${this.deps.settings.maxPresenceUsers} users can be watched.`);
+    }
+    this.deps.registry.watch(this, wanted);
+    await this.guard(undefined, async () => {
+      for (const frame of await this.deps.presence.snapshot(wanted)) this.sendFrame(frame);
+    });
+  }
+
+  /** Runs a client request; a CourierError becomes an `error` frame, anything else is logged too. */
+  private async guard(ref: string | undefined, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof CourierError) return this.sendError(err.code, err.message, ref);
+      this.log.error({ err, ref }, 'request failed');
+      this.sendError('internal_error', 'The server could not do this now; try again.', ref);
+    }
+  }
+
+  private sendError(code: string, message: string, ref?: string): void {
+    this.sendFrame(ref === undefined ? { type: 'error', code, message } : { type: 'error', ref, code, message });
+  }
+}

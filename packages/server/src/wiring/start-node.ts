@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { OptionError, type Options } from '../config/options.js';
+import { join } from 'node:path';
+import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
+import { groupRoutes } from '../gateway/http/routes/group-routes.js';
+import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
+import { GroupService } from '../services/group-service.js';
+import { MediaService } from '../services/media-service.js';
+import { healthRoutes } from '../gateway/http/routes/health-routes.js';
+import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
+import { createHttpApp } from '../gateway/http/http-app.js';
+import { WsGateway } from '../gateway/ws/ws-gateway.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { HealthService } from '../services/health-service.js';
+import { MessagingService } from '../services/messaging-service.js';
+import { PresenceService } from '../services/presence-service.js';
+import { RegistrationService } from '../services/registration-service.js';
+import { SessionRegistry } from '../session/session-registry.js';
+import { selectBus, selectSms, selectStore } from './select-adapters.js';
+
+export interface CourierNode {
+  readonly url: string;
+  readonly nodeId: string;
+  readonly logger: Logger;
+  /** Graceful stop: stop accepting, close sockets with 1012, finish writes, close the store. */
+  stop(): Promise<void>;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Builds one node from its options (the adapters chosen by URL) and starts listening. */
+export async function startNode(options: Options): Promise<CourierNode> {
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
+  const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const logger = createLogger(options.logLevel, nodeId);
+  const store = selectStore(options);
+  const { bus, limiter } = selectBus(options, nodeId, logger);
+  const sms = selectSms(options);
+  const blobs = new LocalDiskBlobStore(join(options.dataDir, 'media'));
+  await store.init();
+  await blobs.init();
+
+  const registration = new RegistrationService(store, sms, bus, limiter, {
+    codeTtlMs: options.codeTtl * 1000,
+    codeDigits: 6,
+    maxWrongTries: 5,
+    ...(options.rateLimits && {
+      limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
+    }),
+  });
+  const messaging = new MessagingService(store, bus);
+  const presence = new PresenceService(store, bus);
+  const health = new HealthService(store, bus);
+  const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
+  const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY });
+  const registry = new SessionRegistry();
+  await bus.start({
+    onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
+    onPresence: (change) => registry.dispatchPresence(change),
+  });
+
+  const tls = options.tlsCert === undefined ? undefined : { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey!) };
+  const app = createHttpApp({ logger, ...(tls && { tls }), trustProxy: options.redisUrl !== undefined });
+  registrationRoutes(app, registration);
+  healthRoutes(app, health);
+  groupRoutes(app, registration, groups);
+  mediaRoutes(app, registration, media);
+
+  const gateway = new WsGateway(
+    app.server,
+    {
+      registration,
+      messaging,
+      presence,
+      registry,
+      logger,
+      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000 },
+    },
+    {
+      path: '/v1/ws',
+      maxFrameBytes: options.maxFrameBytes,
+      heartbeatMs: options.heartbeat * 1000,
+      ...(options.rateLimits && { framesPerSecond: options.frameRate }),
+    },
+    logger,
+  );
+
+  await app.listen({ port: options.port, host: options.host });
+  const { port } = app.server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+
+  const sweeper = setInterval(() => {
+    store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed'));
+    media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed'));
+  }, MINUTE);
+  sweeper.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: draining sockets');
+      health.startDraining();
+      clearInterval(sweeper);
+      const closed = app.close();
+      await gateway.drain();
+      await closed;
+      await bus.close();
+      await limiter.close();
+      await store.close();
+      logger.info('stopped');
+    })());
+
+  logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
+  return { url, nodeId, logger, stop };
+}
