@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Migrations, oldest first. `PRAGMA user_version` holds how many have run; never edit a
+ * migration that has shipped, add a new one.
+ *
+ * Inbox rows keep the whole event as JSON (`payload`, without its seq) and copy out only the
+ * columns that queries filter on. `read` marks a message the recipient read before acking it,
+ * so that the read_tracking row made at delivery remembers the read receipt was given.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE accounts (
+    user_id    TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    last_seq   INTEGER NOT NULL DEFAULT 0,
+    last_seen  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE inbox (
+    user_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    sender     TEXT,
+    server_id  TEXT,
+    media_hash TEXT,
+    read       INTEGER NOT NULL DEFAULT 0,
+    ts         INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  ) STRICT;
+  CREATE INDEX inbox_by_server_id ON inbox (user_id, server_id) WHERE server_id IS NOT NULL;
+  CREATE INDEX inbox_by_media ON inbox (media_hash) WHERE media_hash IS NOT NULL;
+  CREATE INDEX inbox_by_ts ON inbox (ts);
+
+  CREATE TABLE idempotency (
+    sender    TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (sender, client_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX idempotency_by_ts ON idempotency (ts);
+
+  CREATE TABLE read_tracking (
+    recipient TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    read      INTEGER NOT NULL DEFAULT 0,
+    ts        INTEGER NOT NULL,
+    PRIMARY KEY (recipient, server_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX read_tracking_by_ts ON read_tracking (ts);
+
+  CREATE TABLE codes (
+    phone      TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    tries      INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX codes_by_expiry ON codes (expires_at);
+
+  CREATE TABLE chat_groups (
+    group_id   TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    members    TEXT NOT NULL,
+    admins     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE media (
+    hash       TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    mime       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX media_by_created_at ON media (created_at);
+  `,
+];
+
+/** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `the database has schema version ${version}, newer than this server knows (${MIGRATIONS.length})`,
+      );
+    }
+    for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}

@@ -1,0 +1,150 @@
+import type Database from 'better-sqlite3';
+
+/** The part of better-sqlite3's Statement the store uses (its own type cannot be named in declarations). */
+export interface Statement<P extends unknown[], R = unknown> {
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+export interface InboxRow {
+  seq: number;
+  payload: string;
+}
+
+export interface AckedMessageRow {
+  sender: string;
+  serverId: string;
+  read: number;
+}
+
+export interface CodeRow {
+  phone: string;
+  codeHash: string;
+  expiresAt: number;
+  tries: number;
+}
+
+export interface GroupRow {
+  groupId: string;
+  name: string;
+  members: string;
+  admins: string;
+  createdAt: number;
+}
+
+export interface MediaRow {
+  hash: string;
+  size: number;
+  mime: string;
+  createdAt: number;
+}
+
+/**
+ * Every statement the store runs, prepared once. Lists of ids are passed as one JSON array
+ * and opened with json_each, so a single statement serves any number of ids.
+ */
+export function prepareStatements(db: Database.Database) {
+  const stmt = <P extends unknown[], R = unknown>(sql: string): Statement<P, R> => db.prepare<P, R>(sql);
+  // For statements that give one column: rows come back as its bare values.
+  const one = <P extends unknown[], R>(sql: string): Statement<P, R> => db.prepare<P, R>(sql).pluck();
+  return {
+    ping: one<[], number>('SELECT 1'),
+
+    saveCode: stmt<[string, string, number]>(
+      `INSERT INTO codes (phone, code_hash, expires_at, tries) VALUES (?, ?, ?, 0)
+       ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, tries = 0`,
+    ),
+    getCode: stmt<[string], CodeRow>(
+      'SELECT phone, code_hash AS codeHash, expires_at AS expiresAt, tries FROM codes WHERE phone = ?',
+    ),
+    countWrongTry: one<[string], number>('UPDATE codes SET tries = tries + 1 WHERE phone = ? RETURNING tries'),
+    deleteCode: stmt<[string]>('DELETE FROM codes WHERE phone = ?'),
+
+    tokenOf: one<[string], string>('SELECT token_hash FROM accounts WHERE user_id = ?'),
+    insertAccount: stmt<[string, string, number, number]>(
+      'INSERT INTO accounts (user_id, token_hash, last_seq, last_seen, created_at) VALUES (?, ?, 0, ?, ?)',
+    ),
+    replaceToken: stmt<[string, number, string]>(
+      'UPDATE accounts SET token_hash = ?, last_seen = max(last_seen, ?) WHERE user_id = ?',
+    ),
+    userIdByToken: one<[string], string>('SELECT user_id FROM accounts WHERE token_hash = ?'),
+    existingUsers: one<[string], string>(
+      'SELECT user_id FROM accounts WHERE user_id IN (SELECT value FROM json_each(?))',
+    ),
+    setLastSeen: stmt<[number, string]>('UPDATE accounts SET last_seen = max(last_seen, ?) WHERE user_id = ?'),
+    lastSeen: stmt<[string], { userId: string; lastSeen: number }>(
+      'SELECT user_id AS userId, last_seen AS lastSeen FROM accounts WHERE user_id IN (SELECT value FROM json_each(?))',
+    ),
+    nextSeq: one<[string], number>('UPDATE accounts SET last_seq = last_seq + 1 WHERE user_id = ? RETURNING last_seq'),
+    lastSeq: one<[string], number>('SELECT last_seq FROM accounts WHERE user_id = ?'),
+
+    insertEvent: stmt<[string, number, string, string | null, string | null, string | null, number, string]>(
+      `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    readInbox: stmt<[string, number, number], InboxRow>(
+      'SELECT seq, payload FROM inbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    ackedMessages: stmt<[string, number], AckedMessageRow>(
+      `SELECT sender, server_id AS serverId, read FROM inbox
+       WHERE user_id = ? AND seq <= ? AND kind = 'message' ORDER BY seq`,
+    ),
+    deleteUpTo: stmt<[string, number]>('DELETE FROM inbox WHERE user_id = ? AND seq <= ?'),
+    messageInInbox: stmt<[string, string], { seq: number; sender: string; read: number }>(
+      `SELECT seq, sender, read FROM inbox WHERE user_id = ? AND server_id = ? AND kind = 'message' LIMIT 1`,
+    ),
+    markInboxRead: stmt<[string, number]>('UPDATE inbox SET read = 1 WHERE user_id = ? AND seq = ?'),
+    backlog: stmt<[], { events: number; oldestTs: number | null }>(
+      'SELECT count(*) AS events, min(ts) AS oldestTs FROM inbox',
+    ),
+
+    firstSend: stmt<[string, string], { serverId: string; ts: number }>(
+      'SELECT server_id AS serverId, ts FROM idempotency WHERE sender = ? AND client_id = ?',
+    ),
+    rememberSend: stmt<[string, string, string, number]>(
+      'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?)',
+    ),
+
+    trackDelivered: stmt<[string, string, string, number, number]>(
+      `INSERT INTO read_tracking (recipient, server_id, sender, read, ts) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (recipient, server_id) DO NOTHING`,
+    ),
+    tracked: stmt<[string, string], { sender: string; read: number }>(
+      'SELECT sender, read FROM read_tracking WHERE recipient = ? AND server_id = ?',
+    ),
+    markTrackedRead: stmt<[string, string]>(
+      'UPDATE read_tracking SET read = 1 WHERE recipient = ? AND server_id = ?',
+    ),
+
+    insertGroup: stmt<[string, string, string, string, number]>(
+      'INSERT INTO chat_groups (group_id, name, members, admins, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getGroup: stmt<[string], GroupRow>(
+      `SELECT group_id AS groupId, name, members, admins, created_at AS createdAt
+       FROM chat_groups WHERE group_id = ?`,
+    ),
+    updateGroup: stmt<[string, string, string, string]>(
+      'UPDATE chat_groups SET name = ?, members = ?, admins = ? WHERE group_id = ?',
+    ),
+
+    saveMedia: stmt<[string, number, string, number]>(
+      'INSERT INTO media (hash, size, mime, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+    ),
+    getMedia: stmt<[string], MediaRow>(
+      'SELECT hash, size, mime, created_at AS createdAt FROM media WHERE hash = ?',
+    ),
+    unreferencedMedia: one<[number, number], string>(
+      `SELECT hash FROM media m
+       WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.media_hash = m.hash)
+       ORDER BY created_at LIMIT ?`,
+    ),
+    deleteMedia: stmt<[string]>('DELETE FROM media WHERE hash = ?'),
+
+    sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at < ?'),
+    sweepIdempotency: stmt<[number]>('DELETE FROM idempotency WHERE ts < ?'),
+    sweepReadTracking: stmt<[number]>('DELETE FROM read_tracking WHERE ts < ?'),
+  };
+}
+
+export type SqliteStatements = ReturnType<typeof prepareStatements>;

@@ -1,0 +1,243 @@
+import Database from 'better-sqlite3';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import { CourierError } from '../../../domain/errors.js';
+import type { Group } from '../../../domain/group.js';
+import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import { GroupCommit } from './sqlite-group-commit.js';
+import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { migrate } from './sqlite-schema.js';
+import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory must exist. */
+  file: string;
+  /**
+   * 'full' (default) fsyncs the WAL at every commit: nothing committed is lost, even on power loss.
+   * 'normal' survives a killed process but may lose the last commits on power loss.
+   */
+  synchronous?: 'full' | 'normal';
+  /** How long a write waits for another connection's lock before failing. */
+  busyTimeoutMs?: number;
+  /** Most writes committed in one transaction. */
+  maxBatch?: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
+ * group commit (see GroupCommit); reads run at once on the same connection.
+ */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #writes: GroupCommit;
+  #statements?: SqliteStatements;
+  #inbox?: SqliteInbox;
+  #closing?: Promise<void>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#db = new Database(options.file);
+    const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      this.#db.close();
+      throw new Error(`SQLite refused WAL mode for ${options.file} (got ${String(mode)})`);
+    }
+    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    this.#writes = new GroupCommit(this.#db, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+  }
+
+  async init(): Promise<void> {
+    if (this.#statements) return;
+    migrate(this.#db);
+    this.#statements = prepareStatements(this.#db);
+    this.#inbox = new SqliteInbox(this.#statements);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#writes.close().then(() => {
+      this.#db.close();
+    });
+    return this.#closing;
+  }
+
+  async ping(): Promise<void> {
+    this.#q.ping.get();
+  }
+
+  // Registration ------------------------------------------------------------
+
+  saveCode(code: PendingCode): Promise<void> {
+    return this.#write((q) => {
+      q.saveCode.run(code.phone, code.codeHash, code.expiresAt);
+    });
+  }
+
+  async getCode(phone: string): Promise<PendingCode | undefined> {
+    return this.#q.getCode.get(phone);
+  }
+
+  countWrongTry(phone: string): Promise<number> {
+    return this.#write((q) => q.countWrongTry.get(phone) ?? 0);
+  }
+
+  deleteCode(phone: string): Promise<void> {
+    return this.#write((q) => {
+      q.deleteCode.run(phone);
+    });
+  }
+
+  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
+    return this.#write((q) => {
+      const previousTokenHash = q.tokenOf.get(userId);
+      if (previousTokenHash === undefined) {
+        q.insertAccount.run(userId, tokenHash, now, now);
+        return {};
+      }
+      q.replaceToken.run(tokenHash, now, userId);
+      return { previousTokenHash };
+    });
+  }
+
+  async userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
+    return this.#q.userIdByToken.get(tokenHash);
+  }
+
+  async existingUsers(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    return new Set(this.#q.existingUsers.all(JSON.stringify(userIds)));
+  }
+
+  setLastSeen(userId: string, ts: number): Promise<void> {
+    return this.#write((q) => {
+      q.setLastSeen.run(ts, userId);
+    });
+  }
+
+  async lastSeen(userIds: string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    return new Map(this.#q.lastSeen.all(JSON.stringify(userIds)).map((row) => [row.userId, row.lastSeen]));
+  }
+
+  // Messaging ---------------------------------------------------------------
+
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
+    return this.#write((_, inbox) => inbox.sendMessage(message, recipients));
+  }
+
+  appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
+    return this.#write((_, inbox) => inbox.append(entries));
+  }
+
+  async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+    if (limit <= 0) return [];
+    return this.#q.readInbox.all(userId, afterSeq, limit).map((row) => storedEvent(row.seq, row.payload));
+  }
+
+  async lastSeq(userId: string): Promise<number> {
+    return this.#q.lastSeq.get(userId) ?? 0;
+  }
+
+  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
+    return this.#write((_, inbox) => inbox.ackUpTo(userId, upTo, now));
+  }
+
+  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+    return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
+  }
+
+  // Groups ------------------------------------------------------------------
+
+  createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
+    return this.#write((q, inbox) => {
+      if (q.getGroup.get(group.groupId)) {
+        throw new CourierError('group_exists', `group ${group.groupId} already exists`, 409);
+      }
+      q.insertGroup.run(
+        group.groupId,
+        group.name,
+        JSON.stringify(group.members),
+        JSON.stringify(group.admins),
+        group.createdAt,
+      );
+      return inbox.append(events);
+    });
+  }
+
+  async getGroup(groupId: string): Promise<Group | undefined> {
+    const row = this.#q.getGroup.get(groupId);
+    return row && toGroup(row);
+  }
+
+  changeGroup(
+    groupId: string,
+    change: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ group: Group; appended: Appended[] }> {
+    // Writes run one after another inside the flush, so nothing interleaves between read and write.
+    return this.#write((q, inbox) => {
+      const row = q.getGroup.get(groupId);
+      if (!row) throw new CourierError('not_found', `no group ${groupId}`, 404);
+      const { group, events } = change(toGroup(row));
+      q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), groupId);
+      return { group: { ...group, groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
+    });
+  }
+
+  // Media -------------------------------------------------------------------
+
+  saveMedia(media: MediaRecord): Promise<void> {
+    return this.#write((q) => {
+      q.saveMedia.run(media.hash, media.size, media.mime, media.createdAt);
+    });
+  }
+
+  async getMedia(hash: string): Promise<MediaRecord | undefined> {
+    return this.#q.getMedia.get(hash);
+  }
+
+  async unreferencedMedia(olderThan: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    return this.#q.unreferencedMedia.all(olderThan, limit);
+  }
+
+  deleteMedia(hash: string): Promise<void> {
+    return this.#write((q) => {
+      q.deleteMedia.run(hash);
+    });
+  }
+
+  // Housekeeping and gauges ---------------------------------------------------
+
+  sweep(now: number, keepFor: RetentionTimes): Promise<void> {
+    return this.#write((q) => {
+      q.sweepCodes.run(now);
+      q.sweepIdempotency.run(now - keepFor.idempotencyMs);
+      q.sweepReadTracking.run(now - keepFor.readTrackingMs);
+    });
+  }
+
+  async backlog(): Promise<{ events: number; oldestTs?: number }> {
+    const row = this.#q.backlog.get();
+    if (!row || row.oldestTs === null) return { events: 0 };
+    return { events: row.events, oldestTs: row.oldestTs };
+  }
+
+  get #q(): SqliteStatements {
+    if (!this.#statements) throw new Error('SqliteStore used before init()');
+    return this.#statements;
+  }
+
+  #write<T>(work: (q: SqliteStatements, inbox: SqliteInbox) => T): Promise<T> {
+    const q = this.#q;
+    const inbox = this.#inbox as SqliteInbox;
+    return this.#writes.run(() => work(q, inbox));
+  }
+}
+
+function toGroup(row: GroupRow): Group {
+  return {
+    groupId: row.groupId,
+    name: row.name,
+    members: JSON.parse(row.members) as string[],
+    admins: JSON.parse(row.admins) as string[],
+    createdAt: row.createdAt,
+  };
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '../src/adapters/store/sqlite/sqlite-store.js';
+import { runStoreContract } from './support/store-contract.js';
+
+let root = '';
+let opened = 0;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'courier-sqlite-'));
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function openAt(file: string): Promise<SqliteStore> {
+  const store = new SqliteStore({ file });
+  await store.init();
+  return store;
+}
+
+runStoreContract('SqliteStore', async () => {
+  const dir = join(root, `store-${++opened}`);
+  await mkdir(dir);
+  const file = join(dir, 'courier.db');
+  return {
+    store: await openAt(file),
+    reopen: () => openAt(file),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SqliteStore durability', () => {
+  const child = fileURLToPath(new URL('./support/sqlite-kill-child.js', import.meta.url));
+  const from = '+15550000001';
+  const to = '+15550000002';
+
+  for (const synchronous of ['full', 'normal'] as const) {
+    it(`loses no resolved send when the process is killed with SIGKILL (synchronous=${synchronous})`, async () => {
+      const dir = join(root, `kill-${synchronous}`);
+      await mkdir(dir);
+      const file = join(dir, 'courier.db');
+      const setup = await openAt(file);
+      await setup.registerDevice(from, 'token-from', Date.now());
+      await setup.registerDevice(to, 'token-to', Date.now());
+      await setup.close();
+
+      const printed = await runUntilKilled(child, [file, synchronous, from, to], 2000);
+      assert.ok(printed.length >= 2000, `the child printed ${printed.length} sends before the kill`);
+
+      const store = await openAt(file);
+      try {
+        const inbox = await store.readInbox(to, 0, 1_000_000);
+        const stored = new Set(inbox.map((event) => (event.type === 'message' ? event.serverId : '')));
+        const lost = printed.filter((serverId) => !stored.has(serverId));
+        assert.deepEqual(lost, [], `${lost.length} of ${printed.length} acknowledged sends were lost`);
+        assert.deepEqual(
+          inbox.map((event) => event.seq),
+          inbox.map((_, i) => i + 1),
+          'seqs stay contiguous',
+        );
+        assert.equal(await store.lastSeq(to), inbox.length);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});
+
+/** Runs the child, SIGKILLs it once it has printed `atLeast` lines, and returns every line it printed. */
+function runUntilKilled(script: string, args: string[], atLeast: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    let partial = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`the child printed only ${lines.length} lines in 60 s`));
+    }, 60_000);
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts);
+      if (!killed && lines.length >= atLeast) {
+        killed = true;
+        proc.kill('SIGKILL');
+      }
+    });
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`the child ended on its own (code ${code}, signal ${signal})`));
+        return;
+      }
+      // A line cut by the kill was never fully printed; its send may or may not have resolved.
+      resolve(lines);
+    });
+  });
+}
