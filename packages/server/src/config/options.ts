@@ -18,7 +18,7 @@ export const optionSpecs = [
   { flag: 'database-url', kind: 'string', help: 'keep all state in PostgreSQL (postgres://...) instead of the embedded database' },
   { flag: 'redis-url', kind: 'string', help: 'join a cluster: presence, routing and rate limits through Redis (redis://...)' },
   { flag: 'node-id', kind: 'string', help: 'this node\'s name in a cluster (default: host name and a random suffix)' },
-  { flag: 'rate-limits', kind: 'boolean', default: true, help: '--no-rate-limits switches every rate limit off (load tests only)' },
+  { flag: 'no-rate-limits', kind: 'boolean', default: false, help: 'switch every rate limit off (load tests on one machine; never in production)' },
   { flag: 'sqlite-sync', kind: 'string', default: 'full', help: 'embedded database fsync: full (survives power loss) or normal (survives kill -9)' },
   { flag: 'code-ttl', kind: 'integer', default: 600, help: 'seconds a registration code stays valid' },
   { flag: 'code-requests-per-phone', kind: 'integer', default: 5, help: 'code requests allowed per phone per 10 minutes' },
@@ -33,6 +33,13 @@ export const optionSpecs = [
   { flag: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
   { flag: 'tls-cert', kind: 'string', help: 'PEM certificate file: serve HTTPS and WSS (with --tls-key)' },
   { flag: 'tls-key', kind: 'string', help: 'PEM private key file for --tls-cert' },
+  { flag: 'alert-session-queue', kind: 'integer', default: 1000, help: 'alert when one session has more events queued (pushed or not, unacked); 0 disables' },
+  { flag: 'alert-node-queue', kind: 'integer', default: 50000, help: 'alert when this node\'s sessions have more events queued in total; 0 disables' },
+  { flag: 'alert-backlog-age', kind: 'integer', default: 3600, help: 'alert when the oldest undelivered event in the store is older, in seconds; 0 disables' },
+  { flag: 'alert-loop-lag', kind: 'integer', default: 500, help: 'alert when the event loop lags more (p99 over one interval), in ms; 0 disables' },
+  { flag: 'alert-webhook', kind: 'string', help: 'POST {alert, state, value, threshold, node, at} as JSON to this URL when an alert fires or resolves' },
+  { flag: 'alert-interval', kind: 'integer', default: 1000, help: 'ms between alert checks (also the event-loop lag window)' },
+  { flag: 'backlog-interval', kind: 'integer', default: 5000, help: 'ms between samples of the stored backlog (a count over all inboxes)' },
 ] as const satisfies readonly OptionSpec[];
 
 type Specs = typeof optionSpecs;

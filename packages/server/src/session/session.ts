@@ -47,7 +47,7 @@ export class Session {
   private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
   private bufferedBytes = 0;
   private authInFlight: Promise<void> | undefined;
-  private ackChain: Promise<void> = Promise.resolve();
+  private receiptChain: Promise<void> = Promise.resolve();
   private readonly pump: InboxPump;
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -105,7 +105,7 @@ export class Session {
       case 'ack':
         return this.ack(frame.upTo);
       case 'read':
-        return this.guard(undefined, () => this.deps.messaging.read(this.userId!, frame.serverIds));
+        return this.inReceiptOrder(() => this.deps.messaging.read(this.userId!, frame.serverIds));
       case 'typing':
         return this.guard(undefined, () => this.deps.messaging.typing(this.userId!, frame.to, frame.active));
       case 'presence.subscribe':
@@ -199,8 +199,13 @@ export class Session {
   private ack(upTo: number): void {
     const effective = this.pump.acceptAck(upTo);
     if (effective === undefined) return;
-    // Acks are applied one after another so receipts follow the order of the acks.
-    this.ackChain = this.ackChain.then(() => this.guard(undefined, () => this.deps.messaging.ack(this.userId!, effective)));
+    void this.inReceiptOrder(() => this.deps.messaging.ack(this.userId!, effective));
+  }
+
+  /** Acks and reads apply one after another, so a sender never sees blue ticks before two ticks. */
+  private inReceiptOrder(work: () => Promise<void>): Promise<void> {
+    this.receiptChain = this.receiptChain.then(() => this.guard(undefined, work));
+    return this.receiptChain;
   }
 
   private async subscribePresence(users: string[]): Promise<void> {

@@ -48,7 +48,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
     codeTtlMs: options.codeTtl * 1000,
     codeDigits: 6,
     maxWrongTries: 5,
-    ...(options.rateLimits && {
+    ...(!options.noRateLimits && {
       limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
     }),
   });
@@ -84,7 +84,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       path: '/v1/ws',
       maxFrameBytes: options.maxFrameBytes,
       heartbeatMs: options.heartbeat * 1000,
-      ...(options.rateLimits && { framesPerSecond: options.frameRate }),
+      ...(!options.noRateLimits && { framesPerSecond: options.frameRate }),
     },
     logger,
   );
