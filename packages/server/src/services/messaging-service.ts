@@ -84,7 +84,7 @@ export class MessagingService {
   private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
       const known = await this.store.existingUsers([to]);
-      if (!known.has(to)) throw new CourierError('unknown_user', `No user ${to} is registered.`, 404);
+      if (!known.has(to)) throw new CourierError('unknown_user', `No user ${to} is registered.`, 400);
       return { recipients: [to] };
     }
     const group = await this.store.getGroup(to);

@@ -27,6 +27,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Fastify logs every request at info; those lines are kept for debug and trace levels only.
     loggerInstance: ['debug', 'trace'].includes(options.logger.level) ? options.logger : options.logger.child({}, { level: 'warn' }),
     trustProxy: options.trustProxy ?? false,
+    // A field of the wrong type is bad input, not something to convert silently.
+    ajv: { customOptions: { coerceTypes: false } },
     ...(options.tls ? { https: options.tls } : {}),
   }) as unknown as FastifyInstance;
 
