@@ -29,7 +29,7 @@ function schemeOf(flag: string, url: string, kinds: Record<string, string>): str
   return kind;
 }
 
-export function selectStore(options: Options): Store {
+export function selectStore(options: Options, logger: Logger): Store {
   const kind = options.databaseUrl === undefined ? 'sqlite' : schemeOf('database-url', options.databaseUrl, { 'postgres:': 'postgres', 'postgresql:': 'postgres' });
   switch (kind) {
     case 'sqlite': {
@@ -38,20 +38,20 @@ export function selectStore(options: Options): Store {
       return new SqliteStore({ file: join(options.dataDir, 'courier.db'), synchronous: options.sqliteSync });
     }
     case 'postgres':
-      return new PostgresStore({ connectionString: options.databaseUrl! });
+      return new PostgresStore({ connectionString: options.databaseUrl!, onIdleError: (err) => logger.error({ err }, 'idle PostgreSQL connection failed') });
     default:
       throw new OptionError(`unknown store "${kind}"`);
   }
 }
 
-export function selectBus(options: Options, nodeId: string, logger: Logger): { bus: Bus; limiter: RateLimiter } {
+export function selectBus(options: Options, nodeId: string, logger: Logger, onBusError: () => void = () => {}): { bus: Bus; limiter: RateLimiter } {
   const kind = options.redisUrl === undefined ? 'memory' : schemeOf('redis-url', options.redisUrl, { 'redis:': 'redis', 'rediss:': 'redis' });
   switch (kind) {
     case 'memory':
       return { bus: new MemoryBus(), limiter: new MemoryRateLimiter() };
     case 'redis':
       return {
-        bus: new RedisBus({ url: options.redisUrl!, nodeId, onError: (err: Error) => logger.error({ err }, 'redis bus error') }),
+        bus: new RedisBus({ url: options.redisUrl!, nodeId, onError: (err: Error) => { onBusError(); logger.error({ err }, 'redis bus error'); } }),
         limiter: new RedisRateLimiter({ url: options.redisUrl! }),
       };
     default:

@@ -10,10 +10,17 @@ import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
 import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
+import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
+import { AlertMonitor } from '../observability/alerts.js';
+import { BacklogSampler } from '../observability/backlog-sampler.js';
+import { EventLoopLag } from '../observability/event-loop-lag.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { NodeMetrics } from '../observability/metrics.js';
+import { nodeReadings } from '../observability/node-readings.js';
+import { TimedStore } from '../observability/timed-store.js';
 import { HealthService } from '../services/health-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
@@ -35,10 +42,12 @@ const DAY = 24 * 60 * MINUTE;
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
+  if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
   const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const logger = createLogger(options.logLevel, nodeId);
-  const store = selectStore(options);
-  const { bus, limiter } = selectBus(options, nodeId, logger);
+  const metrics = new NodeMetrics();
+  const store = new TimedStore(selectStore(options), metrics);
+  const { bus, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
   const sms = selectSms(options);
   const blobs = new LocalDiskBlobStore(join(options.dataDir, 'media'));
   await store.init();
@@ -54,10 +63,28 @@ export async function startNode(options: Options): Promise<CourierNode> {
   });
   const messaging = new MessagingService(store, bus);
   const presence = new PresenceService(store, bus);
-  const health = new HealthService(store, bus);
+  const registry = new SessionRegistry();
+  const backlog = new BacklogSampler(store, options.backlogInterval, logger);
+  const lag = new EventLoopLag(options.alertInterval);
+  const alerts = new AlertMonitor(
+    () => nodeReadings(registry, backlog, lag),
+    {
+      thresholds: {
+        session_queue: options.alertSessionQueue,
+        node_queue: options.alertNodeQueue,
+        backlog_age: options.alertBacklogAge,
+        loop_lag: options.alertLoopLag,
+      },
+      intervalMs: options.alertInterval,
+      nodeId,
+      logger,
+      ...(options.alertWebhook !== undefined && { webhook: options.alertWebhook }),
+    },
+  );
+  metrics.watch({ sessions: registry, backlog, lag, alerts });
+  const health = new HealthService(store, bus, () => alerts.firing());
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
   const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY });
-  const registry = new SessionRegistry();
   await bus.start({
     onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
     onPresence: (change) => registry.dispatchPresence(change),
@@ -67,6 +94,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const app = createHttpApp({ logger, ...(tls && { tls }), trustProxy: options.redisUrl !== undefined });
   registrationRoutes(app, registration);
   healthRoutes(app, health);
+  metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
 
@@ -78,6 +106,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       presence,
       registry,
       logger,
+      observer: metrics.sessionObserver,
       settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000 },
     },
     {
@@ -106,9 +135,13 @@ export async function startNode(options: Options): Promise<CourierNode> {
       logger.info('stopping: draining sockets');
       health.startDraining();
       clearInterval(sweeper);
-      const closed = app.close();
+      alerts.stop();
+      lag.stop();
+      // HTTP stays up while the sockets drain, so /readyz answers 503 to the load balancer
+      // instead of refusing the connection.
       await gateway.drain();
-      await closed;
+      await app.close();
+      await backlog.stop();
       await bus.close();
       await limiter.close();
       await store.close();

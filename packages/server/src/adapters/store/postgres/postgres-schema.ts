@@ -1,0 +1,131 @@
+import type { Pool } from 'pg';
+
+/**
+ * The schema, as a list of migrations applied in order and recorded in `courier_migrations`.
+ * Append new migrations at the end; never edit one that has shipped.
+ *
+ * Payloads are TEXT holding JSON rather than JSONB: JSONB refuses `\u0000`, which a client may
+ * legitimately put in a message body, and the store never looks inside a payload anyway.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- last_seq is the inbox's counter: its row lock, held until commit by whoever appends, is what
+  -- makes seq order equal commit order across nodes.
+  CREATE TABLE accounts (
+    user_id    TEXT PRIMARY KEY,
+    token_hash TEXT UNIQUE,
+    last_seq   BIGINT NOT NULL DEFAULT 0,
+    last_seen  BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE inbox (
+    user_id    TEXT NOT NULL,
+    seq        BIGINT NOT NULL,
+    kind       TEXT NOT NULL,
+    sender     TEXT NOT NULL,
+    server_id  TEXT,
+    media_hash TEXT,
+    ts         BIGINT NOT NULL,
+    read       BOOLEAN NOT NULL DEFAULT FALSE,
+    payload    TEXT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+  );
+  CREATE INDEX inbox_messages ON inbox (user_id, server_id) WHERE kind = 'message';
+  CREATE INDEX inbox_media ON inbox (media_hash) WHERE media_hash IS NOT NULL;
+  CREATE INDEX inbox_ts ON inbox (ts);
+
+  CREATE TABLE idempotency (
+    sender    TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    ts        BIGINT NOT NULL,
+    PRIMARY KEY (sender, client_id)
+  );
+  CREATE INDEX idempotency_ts ON idempotency (ts);
+
+  -- Delivered messages, remembered only so that a later read finds their sender.
+  CREATE TABLE read_tracking (
+    recipient TEXT NOT NULL,
+    server_id TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    ts        BIGINT NOT NULL,
+    read      BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (recipient, server_id)
+  );
+  CREATE INDEX read_tracking_ts ON read_tracking (ts);
+
+  CREATE TABLE codes (
+    phone      TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    tries      INTEGER NOT NULL
+  );
+
+  CREATE TABLE groups (
+    group_id   TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    members    TEXT[] NOT NULL,
+    admins     TEXT[] NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE media (
+    hash       TEXT PRIMARY KEY,
+    size       BIGINT NOT NULL,
+    mime       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX media_created ON media (created_at);
+  `,
+];
+
+/** Any constant will do, as long as every node uses the same one: it names the migration lock. */
+const MIGRATION_LOCK_KEY = 0x636f7572; // "cour"
+
+/**
+ * Applies the migrations not yet recorded. Nodes that start together queue on a session-level
+ * advisory lock held on one dedicated connection, so exactly one of them migrates and the others
+ * find the work done. Each migration and its record commit together.
+ */
+export async function migrate(pool: Pool, migrations: readonly string[] = MIGRATIONS): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS courier_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
+      const { rows } = await client.query<{ version: number | null }>(
+        'SELECT max(version) AS version FROM courier_migrations',
+      );
+      const applied = rows[0]?.version ?? 0;
+      if (applied > migrations.length) {
+        throw new Error(`database schema version ${applied} is newer than this server's (${migrations.length})`);
+      }
+      for (let version = applied + 1; version <= migrations.length; version++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(migrations[version - 1] as string);
+          await client.query('INSERT INTO courier_migrations (version, applied_at) VALUES ($1, $2)', [
+            version,
+            Date.now(),
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } catch (error) {
+    // Closing the connection is the sure way to drop the advisory lock if unlocking failed.
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,286 @@
+import { Pool } from 'pg';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import { CourierError } from '../../../domain/errors.js';
+import type { Group } from '../../../domain/group.js';
+import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import { GroupCommit } from './postgres-group-commit.js';
+import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { migrate } from './postgres-schema.js';
+import { withTransaction } from './postgres-transaction.js';
+import { runWriteBatch, writeWeight } from './postgres-write-batch.js';
+import type { WriteJob, WriteResult } from './postgres-write-batch.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Connections kept by this node. Default 10. */
+  poolSize?: number;
+  /**
+   * Told about errors of idle pooled connections (the server restarting, a network cut). The pool
+   * has already dropped the connection and opens a new one on demand; without a listener such
+   * an error would crash the process.
+   */
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * The Store in PostgreSQL, for one node or a cluster of nodes sharing the database.
+ *
+ * Messages, acks, reads and appends go through group commit (see GroupCommit); the rest are
+ * single statements or short transactions of their own. Seqs come from a per-inbox counter
+ * row locked until commit, so two nodes writing to one inbox at once still give contiguous seqs
+ * in commit order.
+ */
+export class PostgresStore implements Store {
+  private readonly pool: Pool;
+  private readonly writes: GroupCommit<WriteJob, WriteResult>;
+
+  constructor(options: PostgresStoreOptions) {
+    this.pool = new Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      // A database that cannot be reached must fail /readyz and writes, not hang them.
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+    const onIdleError = options.onIdleError;
+    this.pool.on('error', (error) => onIdleError?.(error));
+    this.writes = new GroupCommit({ pool: this.pool, runBatch: runWriteBatch, weight: writeWeight });
+  }
+
+  async init(): Promise<void> {
+    await migrate(this.pool);
+  }
+
+  async close(): Promise<void> {
+    await this.writes.close();
+    await this.pool.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  // Registration ------------------------------------------------------------
+
+  async saveCode(code: PendingCode): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO codes (phone, code_hash, expires_at, tries) VALUES ($1, $2, $3, 0)
+       ON CONFLICT (phone) DO UPDATE SET code_hash = EXCLUDED.code_hash, expires_at = EXCLUDED.expires_at, tries = 0`,
+      [code.phone, code.codeHash, code.expiresAt],
+    );
+  }
+
+  async getCode(phone: string): Promise<PendingCode | undefined> {
+    const { rows } = await this.pool.query<{ code_hash: string; expires_at: string; tries: number }>(
+      'SELECT code_hash, expires_at, tries FROM codes WHERE phone = $1',
+      [phone],
+    );
+    const row = rows[0];
+    return row && { phone, codeHash: row.code_hash, expiresAt: Number(row.expires_at), tries: row.tries };
+  }
+
+  async countWrongTry(phone: string): Promise<number> {
+    const { rows } = await this.pool.query<{ tries: number }>(
+      'UPDATE codes SET tries = tries + 1 WHERE phone = $1 RETURNING tries',
+      [phone],
+    );
+    return rows[0]?.tries ?? 0;
+  }
+
+  async deleteCode(phone: string): Promise<void> {
+    await this.pool.query('DELETE FROM codes WHERE phone = $1', [phone]);
+  }
+
+  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
+    return withTransaction(this.pool, async (client) => {
+      // Create-then-lock, so that two registrations of a new account at once still see each other.
+      await client.query(
+        `INSERT INTO accounts (user_id, token_hash, last_seen, created_at) VALUES ($1, NULL, $2, $2)
+         ON CONFLICT (user_id) DO NOTHING`,
+        [userId, now],
+      );
+      const { rows } = await client.query<{ token_hash: string | null }>(
+        'SELECT token_hash FROM accounts WHERE user_id = $1 FOR UPDATE',
+        [userId],
+      );
+      await client.query('UPDATE accounts SET token_hash = $2, last_seen = $3 WHERE user_id = $1', [
+        userId,
+        tokenHash,
+        now,
+      ]);
+      const previous = rows[0]?.token_hash;
+      return previous === null || previous === undefined || previous === tokenHash ? {} : { previousTokenHash: previous };
+    });
+  }
+
+  async userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ user_id: string }>('SELECT user_id FROM accounts WHERE token_hash = $1', [
+      tokenHash,
+    ]);
+    return rows[0]?.user_id;
+  }
+
+  async existingUsers(userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ user_id: string }>(
+      'SELECT user_id FROM accounts WHERE user_id = ANY($1::text[])',
+      [userIds],
+    );
+    return new Set(rows.map((row) => row.user_id));
+  }
+
+  async setLastSeen(userId: string, ts: number): Promise<void> {
+    await this.pool.query('UPDATE accounts SET last_seen = GREATEST(last_seen, $2) WHERE user_id = $1', [userId, ts]);
+  }
+
+  async lastSeen(userIds: string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ user_id: string; last_seen: string }>(
+      'SELECT user_id, last_seen FROM accounts WHERE user_id = ANY($1::text[])',
+      [userIds],
+    );
+    return new Map(rows.map((row) => [row.user_id, Number(row.last_seen)]));
+  }
+
+  // Messaging ---------------------------------------------------------------
+
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
+    return this.writes.submit({ kind: 'send', message, recipients }) as Promise<SendResult>;
+  }
+
+  appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return this.writes.submit({ kind: 'append', entries }) as Promise<Appended[]>;
+  }
+
+  async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+    const { rows } = await this.pool.query<{ seq: string; payload: string }>(
+      'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((row) => eventFromRow(row.seq, row.payload));
+  }
+
+  async lastSeq(userId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ last_seq: string }>('SELECT last_seq FROM accounts WHERE user_id = $1', [
+      userId,
+    ]);
+    return rows[0] ? Number(rows[0].last_seq) : 0;
+  }
+
+  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
+    return this.writes.submit({ kind: 'ack', userId, upTo, now }) as Promise<Appended[]>;
+  }
+
+  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+    if (serverIds.length === 0) return Promise.resolve([]);
+    return this.writes.submit({ kind: 'read', reader, serverIds, now }) as Promise<Appended[]>;
+  }
+
+  // Groups ------------------------------------------------------------------
+
+  createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
+    return withTransaction(this.pool, async (client) => {
+      await client.query(
+        'INSERT INTO groups (group_id, name, members, admins, created_at) VALUES ($1, $2, $3::text[], $4::text[], $5)',
+        [group.groupId, group.name, group.members, group.admins, group.createdAt],
+      );
+      return appendToInboxes(client, events);
+    });
+  }
+
+  async getGroup(groupId: string): Promise<Group | undefined> {
+    const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE group_id = $1', [groupId]);
+    return rows[0] && groupFromRow(rows[0]);
+  }
+
+  changeGroup(
+    groupId: string,
+    change: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ group: Group; appended: Appended[] }> {
+    return withTransaction(this.pool, async (client) => {
+      // The group's row lock, held to commit, is what keeps changes of one group from interleaving.
+      const { rows } = await client.query<GroupRow>('SELECT * FROM groups WHERE group_id = $1 FOR UPDATE', [groupId]);
+      const row = rows[0];
+      if (row === undefined) throw new CourierError('not_found', 'No such group', 404);
+      const next = change(groupFromRow(row));
+      await client.query('UPDATE groups SET name = $2, members = $3::text[], admins = $4::text[] WHERE group_id = $1', [
+        groupId,
+        next.group.name,
+        next.group.members,
+        next.group.admins,
+      ]);
+      const appended = await appendToInboxes(client, next.events);
+      return { group: next.group, appended };
+    });
+  }
+
+  // Media -------------------------------------------------------------------
+
+  async saveMedia(media: MediaRecord): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO media (hash, size, mime, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING',
+      [media.hash, media.size, media.mime, media.createdAt],
+    );
+  }
+
+  async getMedia(hash: string): Promise<MediaRecord | undefined> {
+    const { rows } = await this.pool.query<{ size: string; mime: string; created_at: string }>(
+      'SELECT size, mime, created_at FROM media WHERE hash = $1',
+      [hash],
+    );
+    const row = rows[0];
+    return row && { hash, size: Number(row.size), mime: row.mime, createdAt: Number(row.created_at) };
+  }
+
+  async unreferencedMedia(olderThan: number, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ hash: string }>(
+      `SELECT m.hash FROM media m
+       WHERE m.created_at < $1 AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.media_hash = m.hash)
+       ORDER BY m.created_at, m.hash LIMIT $2`,
+      [olderThan, Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((row) => row.hash);
+  }
+
+  async deleteMedia(hash: string): Promise<void> {
+    await this.pool.query('DELETE FROM media WHERE hash = $1', [hash]);
+  }
+
+  // Housekeeping and gauges ---------------------------------------------------
+
+  async sweep(now: number, keepFor: RetentionTimes): Promise<void> {
+    await withTransaction(this.pool, async (client) => {
+      await client.query('DELETE FROM codes WHERE expires_at <= $1', [now]);
+      await client.query('DELETE FROM idempotency WHERE ts < $1', [now - keepFor.idempotencyMs]);
+      await client.query('DELETE FROM read_tracking WHERE ts < $1', [now - keepFor.readTrackingMs]);
+    });
+  }
+
+  async backlog(): Promise<{ events: number; oldestTs?: number }> {
+    const { rows } = await this.pool.query<{ events: string; oldest: string | null }>(
+      'SELECT count(*) AS events, min(ts) AS oldest FROM inbox',
+    );
+    const row = rows[0];
+    const events = Number(row?.events ?? 0);
+    return row?.oldest == null ? { events } : { events, oldestTs: Number(row.oldest) };
+  }
+}
+
+interface GroupRow {
+  group_id: string;
+  name: string;
+  members: string[];
+  admins: string[];
+  created_at: string;
+}
+
+function groupFromRow(row: GroupRow): Group {
+  return {
+    groupId: row.group_id,
+    name: row.name,
+    members: row.members,
+    admins: row.admins,
+    createdAt: Number(row.created_at),
+  };
+}
