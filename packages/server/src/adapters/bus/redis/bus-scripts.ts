@@ -1,0 +1,82 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Lua scripts of the Redis bus. Each runs atomically in Redis, which is what makes a check and
+ * the write that depends on it safe against other nodes acting on the same device.
+ */
+
+/**
+ * Looks up the holder and publishes to its node in one step, so a signal reaches the node that
+ * holds the device when it is sent, or nobody. When the holder is the calling node it publishes
+ * nothing and the caller delivers locally, saving a round trip through pub/sub.
+ * KEYS[1] directory key; ARGV[1] calling node; ARGV[2] node channel prefix; ARGV[3] message.
+ * Returns the holder (`<nodeId>|<connectionId>`) or nil.
+ */
+const SIGNAL_LUA = `
+local holder = redis.call('GET', KEYS[1])
+if not holder then return nil end
+local sep = string.find(holder, '|', 1, true)
+if not sep then return nil end
+local node = string.sub(holder, 1, sep - 1)
+if node ~= ARGV[1] then
+  redis.call('PUBLISH', ARGV[2] .. node, ARGV[3])
+end
+return holder
+`;
+
+/**
+ * Deletes each key only while it still names the given holder, so a late release of a replaced
+ * connection never removes the new one. KEYS directory keys; ARGV the holders, in the same order.
+ * Returns how many were deleted.
+ */
+const RELEASE_LUA = `
+local deleted = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    redis.call('DEL', key)
+    deleted = deleted + 1
+  end
+end
+return deleted
+`;
+
+/**
+ * The liveness beat of a node: extends the TTL of each entry that still names it. An entry that
+ * has vanished (Redis restarted or was flushed) is written again, since the socket is still here.
+ * An entry naming another holder is left alone and reported: that device was taken over, and its
+ * `replaced` signal may have been lost with a pub/sub connection.
+ * KEYS directory keys; ARGV[1] TTL in ms; ARGV[2..] the holders, in the same order.
+ * Returns the 1-based positions of the entries taken over.
+ */
+const REFRESH_LUA = `
+local taken = {}
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  local mine = ARGV[i + 1]
+  if holder == mine then
+    redis.call('PEXPIRE', key, ARGV[1])
+  elseif not holder then
+    redis.call('SET', key, mine, 'PX', ARGV[1])
+  else
+    table.insert(taken, i)
+  end
+end
+return taken
+`;
+
+export interface BusCommands {
+  courierBusSignal(key: string, nodeId: string, channelPrefix: string, message: string): Promise<string | null>;
+  /** Takes the number of keys first, then the keys, then the holders. */
+  courierBusRelease(...args: (string | number)[]): Promise<number>;
+  /** Takes the number of keys first, then the keys, then the TTL and the holders. */
+  courierBusRefresh(...args: (string | number)[]): Promise<number[]>;
+}
+
+/** Registers the scripts (sent by SHA, with a fallback to the source when Redis lacks them). */
+export function withBusCommands(redis: Redis): Redis & BusCommands {
+  redis.defineCommand('courierBusSignal', { numberOfKeys: 1, lua: SIGNAL_LUA });
+  redis.defineCommand('courierBusRelease', { lua: RELEASE_LUA });
+  redis.defineCommand('courierBusRefresh', { lua: REFRESH_LUA });
+  // defineCommand adds the methods at run time; ioredis cannot type them.
+  return redis as Redis & BusCommands;
+}

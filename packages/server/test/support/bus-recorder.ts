@@ -1,0 +1,49 @@
+import type { BusHandlers, DeviceSignal, PresenceChange } from '../../src/ports/bus.js';
+
+export interface RecordedSignal {
+  userId: string;
+  signal: DeviceSignal;
+}
+
+/** Bus handlers that keep what they are given, and let a test wait for it. */
+export class BusRecorder implements BusHandlers {
+  readonly signals: RecordedSignal[] = [];
+  readonly presence: PresenceChange[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  onDeviceSignal(userId: string, signal: DeviceSignal): void {
+    this.signals.push({ userId, signal });
+    this.wake();
+  }
+
+  onPresence(change: PresenceChange): void {
+    this.presence.push(change);
+    this.wake();
+  }
+
+  signalsFor(userId: string): DeviceSignal[] {
+    return this.signals.filter((s) => s.userId === userId).map((s) => s.signal);
+  }
+
+  /** Resolves once `done()` holds; rejects after `timeoutMs`, naming `what` it waited for. */
+  async until(what: string, done: () => boolean, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.waiters.add(wake);
+      });
+    }
+  }
+
+  private wake(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+}
