@@ -1,1 +1,15 @@
-export {};
+/**
+ * @courier/client: the Courier SDK. Browser-safe: no Node module is imported here. In Node 20,
+ * which has no global WebSocket, import from `@courier/client/node` instead.
+ */
+export { CourierClient } from './client.js';
+export type { ClientEvents, ClientState, CloseInfo, CourierClientOptions, DisconnectInfo, SendOptions } from './client.js';
+export { CourierApiError, CourierHandlerError, CourierSocketError } from './errors.js';
+export { Emitter, type Listener } from './emitter.js';
+export { HttpApi, registration, type DownloadOptions, type Group, type Registration, type RegistrationApi, type UploadBody } from './http-api.js';
+export { ReconnectBackoff, type BackoffOptions } from './reconnect-backoff.js';
+export { MemoryStorage, type ClientStorage } from './storage.js';
+export { socketUrl, httpBase } from './server-url.js';
+export type { WebSocketConstructor, WebSocketLike } from './websocket.js';
+export { parseServerFrame, isDurable } from './frames.js';
+export type * from './frames.js';

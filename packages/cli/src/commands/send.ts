@@ -1,0 +1,73 @@
+/**
+ * `courier send <to> <text>` / `courier send <to> --file <path>`: connects, sends, prints
+ * `sent <serverId>`, then waits a few seconds for the `delivered` receipt.
+ *
+ * It looks at the inbox without consuming it (the SDK's `ack: false`): messages for this user
+ * that arrive meanwhile stay on the server for `courier listen`. Being the same device, its
+ * connection briefly replaces a running `listen`, which comes back a few seconds later.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { stdout } from 'node:process';
+import type { MediaRef, ReceiptEvent } from '@courier/client/node';
+import { clientFor, connectOrFail } from '../client-support/connection.js';
+import { formatReceipt } from '../client-support/format.js';
+import { mimeOf } from '../client-support/mime.js';
+import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
+import { loadProfile } from '../client-support/profile.js';
+
+const usage = `usage: courier send <to> <text...>
+       courier send <to> --file <path> [--caption <text>] [--mime <type>]
+       options: --wait <seconds> (for the delivered receipt, default 3), --server <url>, --profile <name>
+
+<to> is a phone number (userId) or a groupId.`;
+
+export async function run(args: string[]): Promise<void> {
+  const { shared, values, positionals } = parseCommand(args, {
+    file: { type: 'string', short: 'f' },
+    caption: { type: 'string' },
+    mime: { type: 'string' },
+    wait: { type: 'string' },
+  });
+  if (shared.help) return void stdout.write(`${usage}\n`);
+  const [to, ...words] = positionals;
+  const file = typeof values.file === 'string' ? values.file : undefined;
+  const text = words.length > 0 ? words.join(' ') : undefined;
+  if (to === undefined || (text === undefined && file === undefined)) throw new UsageError(`expected a recipient and a text or --file\n${usage}`);
+  const waitSeconds = values.wait === undefined ? 3 : Number(values.wait);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+
+  const profile = await loadProfile(shared.profile);
+  const client = clientFor(profile, serverOf(shared, profile.server), { ack: false });
+  try {
+    let media: MediaRef | undefined;
+    if (file !== undefined) {
+      const bytes = new Uint8Array(await readFile(file));
+      const mime = typeof values.mime === 'string' ? values.mime : mimeOf(extname(file));
+      media = await client.upload(bytes, mime);
+      if (typeof values.caption === 'string') media.caption = values.caption;
+      stdout.write(`uploaded ${basename(file)}: ${media.hash} (${media.size} bytes, ${media.mime})\n`);
+    }
+
+    let sentId: string | undefined;
+    const delivered = new Promise<ReceiptEvent>((resolve) => {
+      client.on('receipt', (r) => {
+        if (r.status === 'delivered' && sentId !== undefined && r.serverIds.includes(sentId)) resolve(r);
+      });
+    });
+    await connectOrFail(client, 10_000);
+    const sent = await client.send({ to, ...(text === undefined ? {} : { body: text }), ...(media === undefined ? {} : { media }) });
+    sentId = sent.serverId;
+    stdout.write(`sent ${sent.serverId}\n`);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), waitSeconds * 1000);
+    });
+    const receipt = await Promise.race([delivered, timeout]);
+    clearTimeout(timer);
+    stdout.write(receipt === undefined ? `not delivered yet (the recipient is offline); it will be when they connect\n` : `${formatReceipt(receipt)}\n`);
+  } finally {
+    await client.close();
+  }
+}

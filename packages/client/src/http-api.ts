@@ -1,0 +1,132 @@
+/**
+ * The HTTP half of the contract: registration, groups and media. Uses the global `fetch`
+ * (browsers, Node 18+). Every non-2xx answer throws a `CourierApiError` built from the
+ * contract's error body `{"error": {"code", "message"}}`.
+ */
+import { CourierApiError } from './errors.js';
+import type { MediaRef } from './frames.js';
+import { apiUrl } from './server-url.js';
+
+export interface Group {
+  groupId: string;
+  name: string;
+  members: string[];
+  admins: string[];
+}
+
+export interface Registration {
+  userId: string;
+  token: string;
+}
+
+export interface RegistrationApi {
+  /** Asks the server to send a code to `phone`; resolves with the code's lifetime in seconds. */
+  request(url: string, phone: string): Promise<{ expiresIn: number }>;
+  /** Trades the code for the device's token; revokes any previous device of the account. */
+  verify(url: string, phone: string, code: string): Promise<Registration>;
+}
+
+export type UploadBody = Blob | ArrayBuffer | Uint8Array | ReadableStream<Uint8Array>;
+
+export interface DownloadOptions {
+  /** Bytes `start` to `end` inclusive (`end` omitted: to the last byte); the answer is then `206`. */
+  range?: { start: number; end?: number };
+  signal?: AbortSignal;
+}
+
+type FetchInit = RequestInit & { duplex?: 'half' };
+
+export async function apiRequest(url: string, path: string, init: FetchInit, expected: number[]): Promise<Response> {
+  const response = await fetch(apiUrl(url, path), init);
+  if (!expected.includes(response.status)) throw await apiError(response);
+  return response;
+}
+
+async function json<T>(url: string, path: string, method: string, body: unknown, token: string | undefined, expected: number[]): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const init: FetchInit = { method, headers };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await apiRequest(url, path, init, expected);
+  return (await response.json()) as T;
+}
+
+/** Builds the error of a failed answer, tolerating bodies that do not follow the contract. */
+export async function apiError(response: Response): Promise<CourierApiError> {
+  const text = await response.text();
+  let code = `http_${response.status}`;
+  let message = text.trim() === '' ? `HTTP ${response.status} ${response.statusText}` : text.trim();
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === 'string') code = parsed.error.code;
+    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): the raw text already is the message.
+  }
+  const retry = response.headers.get('retry-after');
+  const retryAfter = retry === null || !Number.isFinite(Number(retry)) ? undefined : Number(retry);
+  return new CourierApiError(response.status, code, message, retryAfter);
+}
+
+export const registration: RegistrationApi = {
+  request: (url, phone) => json(url, '/v1/register/request', 'POST', { phone }, undefined, [200, 202]),
+  verify: (url, phone, code) => json(url, '/v1/register/verify', 'POST', { phone, code }, undefined, [200, 201]),
+};
+
+/** The authenticated HTTP calls of one device. */
+export class HttpApi {
+  constructor(
+    readonly url: string,
+    private readonly token: () => string | undefined,
+  ) {}
+
+  async createGroup(name: string, members: string[]): Promise<Group> {
+    return json(this.url, '/v1/groups', 'POST', { name, members }, this.#token(), [200, 201]);
+  }
+
+  async getGroup(groupId: string): Promise<Group> {
+    return json(this.url, `/v1/groups/${encodeURIComponent(groupId)}`, 'GET', undefined, this.#token(), [200]);
+  }
+
+  async changeMembers(groupId: string, change: { add?: string[]; remove?: string[] }): Promise<Group> {
+    const body = { add: change.add ?? [], remove: change.remove ?? [] };
+    return json(this.url, `/v1/groups/${encodeURIComponent(groupId)}/members`, 'POST', body, this.#token(), [200, 201]);
+  }
+
+  /** Stores bytes on the server; the answer is what a message's `media` needs (add thumbnail, caption). */
+  async upload(bytes: UploadBody, mime: string, signal?: AbortSignal): Promise<MediaRef> {
+    const init: FetchInit = {
+      method: 'POST',
+      headers: { 'content-type': mime, authorization: `Bearer ${this.#token()}`, accept: 'application/json' },
+      body: bytes as BodyInit,
+    };
+    // fetch refuses a stream body unless told it is sent while the answer may already arrive.
+    if (typeof ReadableStream !== 'undefined' && bytes instanceof ReadableStream) init.duplex = 'half';
+    if (signal !== undefined) init.signal = signal;
+    const response = await apiRequest(this.url, '/v1/media', init, [200, 201]);
+    const ref = (await response.json()) as MediaRef;
+    return { hash: ref.hash, size: ref.size, mime: ref.mime };
+  }
+
+  /** The blob's answer (`200`, or `206` for a range); read it with `.arrayBuffer()`, `.body`, ... */
+  async download(hash: string, options: DownloadOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token()}` };
+    if (options.range !== undefined) headers.range = `bytes=${options.range.start}-${options.range.end ?? ''}`;
+    const init: FetchInit = { method: 'GET', headers };
+    if (options.signal !== undefined) init.signal = options.signal;
+    return apiRequest(this.url, `/v1/media/${encodeURIComponent(hash)}`, init, options.range === undefined ? [200] : [200, 206]);
+  }
+
+  /** The whole blob as bytes. */
+  async downloadBytes(hash: string, signal?: AbortSignal): Promise<Uint8Array> {
+    const response = await this.download(hash, signal === undefined ? {} : { signal });
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  #token(): string {
+    const token = this.token();
+    if (token === undefined) throw new CourierApiError(401, 'unauthorized', 'no token: register first');
+    return token;
+  }
+}
