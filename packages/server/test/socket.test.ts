@@ -134,6 +134,13 @@ describe('the socket under a tight frame rate and heartbeat', () => {
   });
   after(() => t.stop());
 
+  it('names the send a rate limit dropped in the error\'s ref', async () => {
+    const { account, client } = await t.connectNew();
+    for (let i = 0; i < 45; i++) client.send({ type: 'send', id: `flood-${i}`, to: account.userId, body: 'x' });
+    const refused = await client.next((f) => f.type === 'error' && f.code === 'rate_limited');
+    assert.match(refused.ref, /^flood-\d+$/);
+  });
+
   it('answers a flood with rate_limited, then closes with 1008', async () => {
     const { client } = await t.connectNew();
     for (let i = 0; i < 400; i++) client.send({ type: 'ping' });

@@ -215,7 +215,13 @@ export class Session {
     }
     this.deps.registry.watch(this, wanted);
     await this.guard(undefined, async () => {
-      for (const frame of await this.deps.presence.snapshot(wanted)) this.sendFrame(frame);
+      const frames = await this.deps.presence.snapshot(wanted);
+      for (const frame of frames) this.sendFrame(frame);
+      const known = new Set(frames.map((frame) => frame.user));
+      const unknown = wanted.filter((user) => !known.has(user));
+      if (unknown.length > 0) {
+        this.sendError('unknown_user', `No user ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''} is registered; no presence for them.`);
+      }
     });
   }
 

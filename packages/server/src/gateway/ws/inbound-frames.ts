@@ -66,3 +66,9 @@ export function parseClientFrame(text: string): ParseResult {
   }
   return { ok: true, frame: value as ClientFrame };
 }
+
+/** The client id a frame carried, for the `ref` of an error about it. */
+export function refOf(result: ParseResult): string | undefined {
+  if (!result.ok) return result.ref;
+  return result.frame.type === 'send' ? result.frame.id : undefined;
+}

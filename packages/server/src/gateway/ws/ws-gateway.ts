@@ -6,7 +6,7 @@ import { CourierError } from '../../domain/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { CloseCodes, Session, type SessionDeps } from '../../session/session.js';
 import { FrameRateLimiter } from './frame-rate-limiter.js';
-import { parseClientFrame } from './inbound-frames.js';
+import { parseClientFrame, refOf } from './inbound-frames.js';
 import { WsConnection } from './ws-connection.js';
 
 export interface WsGatewaySettings {
@@ -26,6 +26,8 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
   private readonly closing = new Set<Promise<void>>();
+  /** Frames being handled; a stop waits for them so that no request runs on a closed bus or store. */
+  private readonly handling = new Set<Promise<void>>();
   private accepting = true;
 
   constructor(
@@ -57,8 +59,9 @@ export class WsGateway {
     );
     await Promise.all(closing);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    // Sessions go offline asynchronously; let them finish before the bus and store close.
-    await Promise.all(this.closing);
+    // Sessions go offline, and frames already read finish, asynchronously; let them finish before
+    // the bus and store close.
+    await Promise.all([...this.closing, ...this.handling]);
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -88,7 +91,9 @@ export class WsGateway {
       const verdict = limiter?.take() ?? 'ok';
       if (verdict === 'close') return session.close(CloseCodes.policy, 'too many frames');
       if (verdict === 'refuse') {
-        void session.rejectFrame(new CourierError('rate_limited', 'Too many frames; slow down.'), undefined);
+        // The client needs the ref to know which send was dropped, so the frame is still read.
+        const refused = isBinary ? undefined : parseClientFrame(data.toString());
+        void session.rejectFrame(new CourierError('rate_limited', 'Too many frames; slow down.'), refused && refOf(refused));
         return;
       }
       if (isBinary) {
@@ -97,10 +102,12 @@ export class WsGateway {
       }
       const parsed = parseClientFrame(data.toString());
       const handled = parsed.ok ? session.handle(parsed.frame) : session.rejectFrame(parsed.error, parsed.ref);
-      handled.catch((err: unknown) => {
+      const done = handled.catch((err: unknown) => {
         log.error({ err, user: session.userId }, 'frame handling failed');
         session.close(1011, 'internal error');
       });
+      this.handling.add(done);
+      void done.finally(() => this.handling.delete(done));
     });
   }
 

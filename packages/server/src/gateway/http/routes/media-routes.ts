@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CourierError } from '../../../domain/errors.js';
 import type { MediaService } from '../../../services/media-service.js';
@@ -22,11 +23,7 @@ export function mediaRoutes(app: FastifyInstance, registration: RegistrationServ
     scope.removeAllContentTypeParsers();
     // Any media type is welcome; the body is handed over unread so that it streams to the blob store.
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    scope.addHook('onSend', async (request, reply) => {
-      // An answer sent before the body was read (401, 413, ...) ends the connection, rather
-      // than leave it to read (and drop) whatever the client still sends.
-      if (!request.raw.complete) void reply.header('connection', 'close');
-    });
+    scope.addHook('onResponse', async (request) => lingerUntilBodyEnds(request.raw));
 
     scope.post(
       '/v1/media',
@@ -83,6 +80,24 @@ export function mediaRoutes(app: FastifyInstance, registration: RegistrationServ
     scope.get('/v1/media/:hash', { exposeHeadRoute: false }, download);
     scope.head('/v1/media/:hash', download);
   });
+}
+
+/** How long the rest of a refused upload is read and dropped before its connection is cut. */
+const LINGER_MS = 3000;
+
+/**
+ * After an answer sent before the whole body arrived (401, 413, ...): reads and drops the rest
+ * for a while, then cuts the connection. Closing at once would reset the connection under a
+ * client still sending, and the reset can destroy the answer before the client reads it;
+ * reading on forever would let one client waste the node's bandwidth. A client that finishes
+ * within the time keeps its connection.
+ */
+function lingerUntilBodyEnds(request: IncomingMessage): void {
+  if (request.complete) return;
+  request.resume();
+  setTimeout(() => {
+    if (!request.complete) request.socket.destroy();
+  }, LINGER_MS).unref();
 }
 
 function tooLarge(maxBytes: number): CourierError {
