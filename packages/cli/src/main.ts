@@ -2,7 +2,8 @@
  * The `courier` command: `serve` runs a server node; the other commands are a tiny terminal
  * client built on the SDK. Each command lives in commands/<name>.ts and exports `run(argv)`.
  */
-import { argv, exit, stderr } from 'node:process';
+import { argv, exit, stderr, stdout } from 'node:process';
+import { UsageError } from './client-support/options.js';
 
 const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   serve: () => import('./commands/serve.js'),
@@ -26,15 +27,25 @@ and --profile <name> (default "default", or COURIER_PROFILE) to keep several ide
 
 const [name, ...rest] = argv.slice(2);
 const load = name === undefined ? undefined : commands[name];
-if (load === undefined) {
-  stderr.write(`${name === undefined || name === '--help' || name === '-h' ? '' : `courier: unknown command "${name}"\n`}${usage}\n`);
-  exit(name === undefined || name === '--help' || name === '-h' ? 0 : 2);
+if (name === undefined || name === '--help' || name === '-h') {
+  stdout.write(`${usage}\n`);
+} else if (load === undefined) {
+  stderr.write(`courier: unknown command "${name}"\n${usage}\n`);
+  exit(2);
 } else {
   const command = await load();
   try {
     await command.run(rest);
   } catch (err) {
     stderr.write(`courier ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-    exit(1);
+    // 2 says "the command line was wrong" (as for an unknown command), 1 "it failed": scripts can tell them apart.
+    exit(isUsageError(err) ? 2 : 1);
   }
+}
+
+/** Our own usage errors, and those of `util.parseArgs` (unknown option, missing value...). */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

@@ -47,7 +47,7 @@ export function serverOf(shared: CommonOptions, profileServer?: string): string 
   return shared.server ?? profileServer ?? defaultServer;
 }
 
-/** A usage error: main prints its message and exits 1. */
+/** A usage error: main prints its message and exits 2 (1 is for commands that failed). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

@@ -1,15 +1,17 @@
 /** `courier register <phone>`: asks the server for a code, reads it on stdin, saves the token. */
 import { stdin, stdout } from 'node:process';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { CourierApiError, CourierClient } from '@courier/client/node';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { profilePath, saveProfile } from '../client-support/profile.js';
 
-const usage = `usage: courier register <phone> [--code <code>] [--server <url>] [--profile <name>]
+const usage = `usage: courier register <phone> [--server <url>] [--profile <name>]
+       courier register <phone> --code <code> [--server <url>] [--profile <name>]
 
 Registers this terminal as the device of <phone> (E.164, e.g. +15551234567): the server sends a
-code by SMS, you type it, and the token is saved in the profile. Registering a phone again
-revokes its previous device.`;
+code by SMS, you type it, and the token is saved in the profile. With --code, no new code is
+sent: the one given (from an earlier run) is checked. Registering a phone again revokes its
+previous device.`;
 
 const maxTries = 3;
 
@@ -21,26 +23,43 @@ export async function run(args: string[]): Promise<void> {
   const server = serverOf(shared);
   profilePath(shared.profile); // a bad profile name fails before an SMS is spent
 
+  // Every request makes a new code and voids the previous one, so a code given on the command
+  // line belongs to an earlier run: check it as it is, without asking for another.
+  if (typeof values.code === 'string') {
+    await verify(server, phone, values.code, shared.profile);
+    return;
+  }
+
   const { expiresIn } = await CourierClient.register.request(server, phone);
   stdout.write(`a code was sent to ${phone}; it is valid for ${Math.round(expiresIn / 60)} min\n`);
 
-  const given = typeof values.code === 'string' ? values.code : undefined;
-  const rl = given === undefined ? createInterface({ input: stdin, output: stdout, terminal: stdin.isTTY }) : undefined;
+  const rl = createInterface({ input: stdin, output: stdout, terminal: stdin.isTTY });
+  // The iterator queues lines: piped input may hold several answers before the first is checked.
+  const lines = rl[Symbol.asyncIterator]();
+  rl.setPrompt('code: ');
   try {
     for (let attempt = 1; ; attempt++) {
-      const code = given ?? (await rl!.question('code: ')).trim();
+      rl.prompt();
+      const line = await lines.next();
+      if (line.done === true) {
+        throw new Error(`no code was typed (input closed); to finish later, run "courier register ${phone} --code <code>" with the code the SMS brought`);
+      }
       try {
-        const { userId, token } = await CourierClient.register.verify(server, phone, code);
-        const path = await saveProfile(shared.profile, { server, userId, token, phone, registeredAt: Date.now() });
-        stdout.write(`registered ${userId} on ${server} (profile "${shared.profile}", ${path})\n`);
+        await verify(server, phone, line.value.trim(), shared.profile);
         return;
       } catch (err) {
-        const retry = err instanceof CourierApiError && err.code === 'invalid_code' && given === undefined && attempt < maxTries;
+        const retry = err instanceof CourierApiError && err.code === 'invalid_code' && attempt < maxTries;
         if (!retry) throw err;
         stdout.write(`the code was not accepted (${err.message.replace(/\.$/, '')}); try again\n`);
       }
     }
   } finally {
-    rl?.close();
+    rl.close();
   }
+}
+
+async function verify(server: string, phone: string, code: string, profileName: string): Promise<void> {
+  const { userId, token } = await CourierClient.register.verify(server, phone, code);
+  const path = await saveProfile(profileName, { server, userId, token, phone, registeredAt: Date.now() });
+  stdout.write(`registered ${userId} on ${server} (profile "${profileName}", ${path})\n`);
 }
