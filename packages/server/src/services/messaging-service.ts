@@ -3,6 +3,7 @@ import type { DurableEvent, MediaRef } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
+import { isMediaType } from './media-type.js';
 import { notifyAppended } from './notifier.js';
 
 export interface OutgoingMessage {
@@ -19,7 +20,6 @@ export interface SentAnswer {
 }
 
 const MAX_THUMBNAIL_BYTES = 16 * 1024;
-const MIME_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 /** 1:1 and group messages, their acks and read receipts, and typing. */
 export class MessagingService {
@@ -95,7 +95,7 @@ export class MessagingService {
   }
 
   private async checkMedia(media: MediaRef): Promise<void> {
-    if (!MIME_PATTERN.test(media.mime)) {
+    if (!isMediaType(media.mime)) {
       throw new CourierError('invalid_media', `"${media.mime}" is not a media type (type/subtype).`);
     }
     if (media.thumbnail !== undefined) {
@@ -107,6 +107,9 @@ export class MessagingService {
     const stored = await this.store.getMedia(media.hash);
     if (stored === undefined) {
       throw new CourierError('unknown_media', `No media with hash ${media.hash} was uploaded.`, 404);
+    }
+    if (stored.size !== media.size) {
+      throw new CourierError('invalid_media', `The media's size is ${stored.size} bytes, not ${media.size}.`);
     }
   }
 }

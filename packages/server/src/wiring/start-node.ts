@@ -46,7 +46,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const logger = createLogger(options.logLevel, nodeId);
   const metrics = new NodeMetrics();
-  const store = new TimedStore(selectStore(options), metrics);
+  const store = new TimedStore(selectStore(options, logger), metrics);
   const { bus, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
   const sms = selectSms(options);
   const blobs = new LocalDiskBlobStore(join(options.dataDir, 'media'));
@@ -123,9 +123,12 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
 
+  let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
-    store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed'));
-    media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed'));
+    sweeping = Promise.all([
+      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
+    ]);
   }, MINUTE);
   sweeper.unref();
 
@@ -142,6 +145,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       await gateway.drain();
       await app.close();
       await backlog.stop();
+      await sweeping;
       await bus.close();
       await limiter.close();
       await store.close();
