@@ -196,10 +196,10 @@ export class Session {
     });
   }
 
-  private ack(upTo: number): void {
+  private ack(upTo: number): Promise<void> {
     const effective = this.pump.acceptAck(upTo);
-    if (effective === undefined) return;
-    void this.inReceiptOrder(() => this.deps.messaging.ack(this.userId!, effective));
+    if (effective === undefined) return Promise.resolve();
+    return this.inReceiptOrder(() => this.deps.messaging.ack(this.userId!, effective));
   }
 
   /** Acks and reads apply one after another, so a sender never sees blue ticks before two ticks. */

@@ -51,8 +51,19 @@ export function selectBus(options: Options, nodeId: string, logger: Logger, onBu
       return { bus: new MemoryBus(), limiter: new MemoryRateLimiter() };
     case 'redis':
       return {
-        bus: new RedisBus({ url: options.redisUrl!, nodeId, onError: (err: Error) => { onBusError(); logger.error({ err }, 'redis bus error'); } }),
-        limiter: new RedisRateLimiter({ url: options.redisUrl! }),
+        bus: new RedisBus({ url: options.redisUrl!, nodeId, keyPrefix: options.redisPrefix, onError: (err: Error) => {
+            onBusError();
+            logger.error({ err }, 'redis bus error');
+          },
+        }),
+        limiter: new RedisRateLimiter({
+          url: options.redisUrl!,
+          keyPrefix: `${options.redisPrefix}rate:`,
+          onError: (err: Error) => {
+            onBusError();
+            logger.error({ err }, 'redis rate limiter error');
+          },
+        }),
       };
     default:
       throw new OptionError(`unknown bus "${kind}"`);

@@ -1,0 +1,149 @@
+import { CourierError } from '../domain/errors.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
+import type { Group } from '../domain/group.js';
+import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../ports/store.js';
+
+/** Where a TimedStore reports; NodeMetrics is the one in production. */
+export interface StoreObserver {
+  /** A write committed after `seconds` (its wait in a group commit included). */
+  committed(op: string, seconds: number): void;
+  /** A call failed for a reason of the store's own (not a CourierError it was asked to pass on). */
+  failed(op: string): void;
+  /** New messages stored (a repeated client id is not new). */
+  messagesSent(count: number): void;
+  /** Messages whose recipient acked them: the delivered receipts' serverIds. */
+  messagesDelivered(count: number): void;
+  /** Messages marked read: the read receipts' serverIds. */
+  messagesRead(count: number): void;
+}
+
+/**
+ * A Store that times its writes and counts its failures and the messages they carry, around
+ * any adapter. The store's answers are the exact source of those counts: an ack says how many
+ * messages it delivered only through the receipts it appended.
+ */
+export class TimedStore implements Store {
+  constructor(
+    private readonly inner: Store,
+    private readonly observer: StoreObserver,
+  ) {}
+
+  init(): Promise<void> {
+    return this.counted('init', () => this.inner.init());
+  }
+  close(): Promise<void> {
+    return this.counted('close', () => this.inner.close());
+  }
+  ping(): Promise<void> {
+    return this.counted('ping', () => this.inner.ping());
+  }
+
+  saveCode(code: PendingCode): Promise<void> {
+    return this.write('saveCode', () => this.inner.saveCode(code));
+  }
+  getCode(phone: string): Promise<PendingCode | undefined> {
+    return this.counted('getCode', () => this.inner.getCode(phone));
+  }
+  countWrongTry(phone: string): Promise<number> {
+    return this.write('countWrongTry', () => this.inner.countWrongTry(phone));
+  }
+  deleteCode(phone: string): Promise<void> {
+    return this.write('deleteCode', () => this.inner.deleteCode(phone));
+  }
+  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
+    return this.write('registerDevice', () => this.inner.registerDevice(userId, tokenHash, now));
+  }
+  userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
+    return this.counted('userIdByTokenHash', () => this.inner.userIdByTokenHash(tokenHash));
+  }
+  existingUsers(userIds: string[]): Promise<Set<string>> {
+    return this.counted('existingUsers', () => this.inner.existingUsers(userIds));
+  }
+  setLastSeen(userId: string, ts: number): Promise<void> {
+    return this.write('setLastSeen', () => this.inner.setLastSeen(userId, ts));
+  }
+  lastSeen(userIds: string[]): Promise<Map<string, number>> {
+    return this.counted('lastSeen', () => this.inner.lastSeen(userIds));
+  }
+
+  async sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
+    const result = await this.write('sendMessage', () => this.inner.sendMessage(message, recipients));
+    if (!result.duplicate) this.observer.messagesSent(1);
+    return result;
+  }
+  appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
+    return this.write('appendEvents', () => this.inner.appendEvents(entries));
+  }
+  readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+    return this.counted('readInbox', () => this.inner.readInbox(userId, afterSeq, limit));
+  }
+  lastSeq(userId: string): Promise<number> {
+    return this.counted('lastSeq', () => this.inner.lastSeq(userId));
+  }
+  async ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
+    const receipts = await this.write('ackUpTo', () => this.inner.ackUpTo(userId, upTo, now));
+    this.observer.messagesDelivered(receiptCount(receipts, 'delivered'));
+    return receipts;
+  }
+  async markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+    const receipts = await this.write('markRead', () => this.inner.markRead(reader, serverIds, now));
+    this.observer.messagesRead(receiptCount(receipts, 'read'));
+    return receipts;
+  }
+
+  createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
+    return this.write('createGroup', () => this.inner.createGroup(group, events));
+  }
+  getGroup(groupId: string): Promise<Group | undefined> {
+    return this.counted('getGroup', () => this.inner.getGroup(groupId));
+  }
+  changeGroup(
+    groupId: string,
+    change: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ group: Group; appended: Appended[] }> {
+    return this.write('changeGroup', () => this.inner.changeGroup(groupId, change));
+  }
+
+  saveMedia(media: MediaRecord): Promise<void> {
+    return this.write('saveMedia', () => this.inner.saveMedia(media));
+  }
+  getMedia(hash: string): Promise<MediaRecord | undefined> {
+    return this.counted('getMedia', () => this.inner.getMedia(hash));
+  }
+  unreferencedMedia(olderThan: number, limit: number): Promise<string[]> {
+    return this.counted('unreferencedMedia', () => this.inner.unreferencedMedia(olderThan, limit));
+  }
+  deleteMedia(hash: string): Promise<void> {
+    return this.write('deleteMedia', () => this.inner.deleteMedia(hash));
+  }
+
+  sweep(now: number, keepFor: RetentionTimes): Promise<void> {
+    return this.write('sweep', () => this.inner.sweep(now, keepFor));
+  }
+  backlog(): Promise<{ events: number; oldestTs?: number }> {
+    return this.counted('backlog', () => this.inner.backlog());
+  }
+
+  private async write<T>(op: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await this.counted(op, call);
+    this.observer.committed(op, (performance.now() - started) / 1000);
+    return result;
+  }
+
+  private async counted<T>(op: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      // A CourierError is an answer (a refused group change, say), not a failing store.
+      if (!(err instanceof CourierError)) this.observer.failed(op);
+      throw err;
+    }
+  }
+}
+
+function receiptCount(appended: Appended[], status: 'delivered' | 'read'): number {
+  let count = 0;
+  for (const { event } of appended) if (event.type === 'receipt' && event.status === status) count += event.serverIds.length;
+  return count;
+}
