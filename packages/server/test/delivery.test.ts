@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestNode, type TestNode } from './support/test-node.js';
+import { startTestNodeOn, type TestNode } from './support/test-node.js';
 
-describe('delivery: one tick, two ticks, blue ticks', () => {
+for (const backend of ['sqlite', 'postgres'] as const) describe(`delivery on ${backend}: one tick, two ticks, blue ticks`, () => {
   let t: TestNode;
   before(async () => {
-    t = await startTestNode();
+    t = await startTestNodeOn(backend);
   });
   after(() => t.stop());
 
@@ -95,6 +95,7 @@ describe('delivery: one tick, two ticks, blue ticks', () => {
     const bob = await t.connectNew();
     for (let i = 0; i < 200; i++) alice.client.send({ type: 'send', id: `s-${i}`, to: bob.account.userId, body: String(i) });
     const sent = await alice.client.take('sent', 200);
+    assert.deepEqual(sent.map((s) => s.id), Array.from({ length: 200 }, (_, i) => `s-${i}`), 'sent answers come in frame order');
     const messages = await bob.client.take('message', 200);
     assert.deepEqual(messages.map((m) => m.serverId), sent.map((s) => s.serverId));
     for (let i = 1; i < messages.length; i++) assert.ok(messages[i]!.seq > messages[i - 1]!.seq);

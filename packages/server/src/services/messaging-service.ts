@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DurableEvent, MediaRef } from '../domain/events.js';
+import type { DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
@@ -13,6 +13,11 @@ export interface OutgoingMessage {
   media?: MediaRef;
 }
 
+export interface CheckedMessage {
+  message: Omit<MessageEvent, 'seq' | 'type'>;
+  recipients: string[];
+}
+
 export interface SentAnswer {
   id: string;
   serverId: string;
@@ -23,21 +28,29 @@ const MAX_THUMBNAIL_BYTES = 16 * 1024;
 
 /** 1:1 and group messages, their acks and read receipts, and typing. */
 export class MessagingService {
+  /** Users never go away, so a user once found needs no second look-up (bounded). */
+  private readonly knownUsers = new Set<string>();
+
   constructor(
-    private readonly store: Store,
+    private readonly messages: Store,
     private readonly bus: Bus,
     private readonly now: () => number = Date.now,
+    private readonly knownUsersLimit = 100_000,
   ) {}
 
-  /** Stores the message for every recipient, then answers: the first tick. */
-  async send(from: string, message: OutgoingMessage): Promise<SentAnswer> {
+  /**
+   * Checks a send: its recipients, its media. Resolves with the message ready to store, or throws
+   * the CourierError the client gets.
+   */
+  async check(from: string, message: OutgoingMessage): Promise<CheckedMessage> {
     if (message.body === undefined && message.media === undefined) {
       throw new CourierError('invalid_frame', 'A message needs a body, a media object, or both.');
     }
     const { recipients, group } = await this.recipientsOf(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
-    const result = await this.store.sendMessage(
-      {
+    return {
+      recipients,
+      message: {
         serverId: randomUUID(),
         id: message.id,
         from,
@@ -47,30 +60,37 @@ export class MessagingService {
         ...(message.media === undefined ? {} : { media: message.media }),
         ...(group === undefined ? {} : { group }),
       },
-      recipients,
-    );
+    };
+  }
+
+  /**
+   * Stores a checked message for every recipient, then answers: the first tick. The store keeps
+   * the order of these calls, so a device's messages get seqs in the order it calls this.
+   */
+  async store(checked: CheckedMessage): Promise<SentAnswer> {
+    const result = await this.messages.sendMessage(checked.message, checked.recipients);
     if (!result.duplicate) await notifyAppended(this.bus, result.appended);
-    return { id: message.id, serverId: result.serverId, ts: result.ts };
+    return { id: checked.message.id, serverId: result.serverId, ts: result.ts };
   }
 
   /** Unacked events of the device's inbox after `afterSeq`, oldest first. */
   pending(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    return this.store.readInbox(userId, afterSeq, limit);
+    return this.messages.readInbox(userId, afterSeq, limit);
   }
 
   lastSeq(userId: string): Promise<number> {
-    return this.store.lastSeq(userId);
+    return this.messages.lastSeq(userId);
   }
 
   /** Deletes what the device acked and tells the senders: the second tick. */
   async ack(userId: string, upTo: number): Promise<void> {
-    const receipts = await this.store.ackUpTo(userId, upTo, this.now());
+    const receipts = await this.messages.ackUpTo(userId, upTo, this.now());
     await notifyAppended(this.bus, receipts);
   }
 
   /** Blue ticks: a `read` receipt to each sender. */
   async read(userId: string, serverIds: string[]): Promise<void> {
-    const receipts = await this.store.markRead(userId, serverIds, this.now());
+    const receipts = await this.messages.markRead(userId, serverIds, this.now());
     await notifyAppended(this.bus, receipts);
   }
 
@@ -83,11 +103,15 @@ export class MessagingService {
 
   private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
-      const known = await this.store.existingUsers([to]);
-      if (!known.has(to)) throw new CourierError('unknown_user', `No user ${to} is registered.`, 400);
+      if (!this.knownUsers.has(to)) {
+        const known = await this.messages.existingUsers([to]);
+        if (!known.has(to)) throw new CourierError('unknown_user', `No user ${to} is registered.`, 400);
+        if (this.knownUsers.size >= this.knownUsersLimit) this.knownUsers.clear();
+        this.knownUsers.add(to);
+      }
       return { recipients: [to] };
     }
-    const group = await this.store.getGroup(to);
+    const group = await this.messages.getGroup(to);
     if (group === undefined || !group.members.includes(from)) {
       throw new CourierError('not_member', `You are not a member of group ${to}.`, 403);
     }
@@ -104,7 +128,7 @@ export class MessagingService {
         throw new CourierError('invalid_media', 'The thumbnail must be base64 of at most 16 KiB.');
       }
     }
-    const stored = await this.store.getMedia(media.hash);
+    const stored = await this.messages.getMedia(media.hash);
     if (stored === undefined) {
       throw new CourierError('unknown_media', `No media with hash ${media.hash} was uploaded.`, 404);
     }

@@ -48,6 +48,7 @@ export class Session {
   private bufferedBytes = 0;
   private authInFlight: Promise<void> | undefined;
   private receiptChain: Promise<void> = Promise.resolve();
+  private sendOrder: Promise<unknown> = Promise.resolve();
   private readonly pump: InboxPump;
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -170,7 +171,10 @@ export class Session {
   private async authenticate(token: string): Promise<void> {
     const identity = await this.deps.registration.authenticate(token);
     if (identity === undefined) return this.close(CloseCodes.revoked, 'unknown or revoked token');
-    if (this.state !== 'authenticating') return;
+    // A socket that closed while its token was checked (the client gave up, the node is draining)
+    // must not take the device: that would close the device's newer connection, on this node or
+    // another, with 4002.
+    if (this.state !== 'authenticating' || !this.connection.isOpen) return;
     clearTimeout(this.authTimer);
     this.userId = identity.userId;
     this.tokenHash = identity.tokenHash;
@@ -178,8 +182,14 @@ export class Session {
     const previous = this.deps.registry.authenticate(identity.userId, this);
     previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
     const latestSeq = await this.deps.messaging.lastSeq(identity.userId);
+    if (this.state !== 'authenticating' || !this.connection.isOpen) return;
     await this.deps.presence.connect(identity.userId, this.connection.id);
-    if (!this.connection.isOpen) return;
+    if (!this.connection.isOpen) {
+      // Closed during the claim, never ready: give the device back (unless a newer connection
+      // already took it), or the directory would name this dead socket until the node stops.
+      await this.deps.presence.disconnect(identity.userId, this.connection.id);
+      return;
+    }
     this.state = 'ready';
     this.sendFrame({ type: 'ready', userId: identity.userId, serverTime: Date.now() });
     this.log.info('authenticated');
@@ -189,8 +199,16 @@ export class Session {
 
   private async send(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     const started = performance.now();
+    // Checks run one after another, and each message goes to the store as soon as its own check
+    // is done: the store then sees this device's sends in frame order (so do their seqs and their
+    // `sent` answers), while their commits still share transactions.
+    const handedOver = this.sendOrder.then(async () => {
+      const checked = await this.deps.messaging.check(this.userId!, frame);
+      return { stored: this.deps.messaging.store(checked) };
+    });
+    this.sendOrder = handedOver.catch(() => undefined);
     await this.guard(frame.id, async () => {
-      const sent = await this.deps.messaging.send(this.userId!, frame);
+      const sent = await (await handedOver).stored;
       this.sendFrame({ type: 'sent', ...sent });
       this.deps.observer?.sent?.(performance.now() - started);
     });

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOptions, startNode, type CourierNode } from '../../src/index.js';
+import { createTestDatabase } from './postgres-database.js';
 import { register, type Account } from './registration.js';
 import { WsClient } from './ws-client.js';
 
@@ -47,6 +48,22 @@ export async function startTestNode(extraArgs: string[] = [], env: Record<string
       for (const client of clients) client.socket.terminate();
       await node.stop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** A test node on the embedded store, or on a PostgreSQL database of its own (dropped on stop). */
+export async function startTestNodeOn(backend: Backend, extraArgs: string[] = []): Promise<TestNode> {
+  if (backend === 'sqlite') return startTestNode(extraArgs);
+  const database = await createTestDatabase();
+  const node = await startTestNode(['--database-url', database.url, ...extraArgs]);
+  return {
+    ...node,
+    async stop() {
+      await node.stop();
+      await database.drop();
     },
   };
 }
