@@ -3,7 +3,10 @@
  * which has no global WebSocket, import from `@courier/client/node` instead.
  */
 export { CourierClient } from './client.js';
-export type { ClientEvents, ClientState, CloseInfo, CourierClientOptions, DisconnectInfo, SendOptions } from './client.js';
+export type { ClientEvents, CloseInfo, DisconnectInfo } from './client-events.js';
+export type { CourierClientOptions } from './client-options.js';
+export type { ClientState } from './connection-lifecycle.js';
+export type { SendOptions } from './outgoing-sends.js';
 export { CourierApiError, CourierHandlerError, CourierSocketError } from './errors.js';
 export { Emitter, type Listener } from './emitter.js';
 export { HttpApi, registration, type DownloadOptions, type Group, type Registration, type RegistrationApi, type UploadBody } from './http-api.js';

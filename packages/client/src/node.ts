@@ -3,7 +3,8 @@
  * has no global one. Everything else is the browser-safe core, unchanged.
  */
 import WebSocket from 'ws';
-import { CourierClient as CoreClient, type CourierClientOptions } from './client.js';
+import { CourierClient as CoreClient } from './client.js';
+import type { CourierClientOptions } from './client-options.js';
 
 export * from './index.js';
 

@@ -3,29 +3,17 @@
  * `delivered`, and an event whose handler failed or never finished is pushed again.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CourierHandlerError, type MessageEvent, type ReceiptEvent } from '../src/node.js';
-import { clientOf, register, type TestUser } from './support/register.js';
-import { ServerProcess } from './support/server-process.js';
+import { clientOf } from './support/register.js';
+import { sharedServer } from './support/shared-server.js';
 import { sleep, waitUntil } from './support/wait.js';
 
-let server: ServerProcess;
-let alice: TestUser;
-let bob: TestUser;
-
-before(async () => {
-  server = await ServerProcess.start();
-  alice = await register(server);
-  bob = await register(server);
-});
-
-after(async () => {
-  await server?.dispose();
-});
+const env = sharedServer(['alice', 'bob']);
 
 test('the ack (hence the delivered receipt) waits for an async handler to finish', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const receipts: ReceiptEvent[] = [];
   a.on('receipt', (r) => void receipts.push(r));
   let release!: () => void;
@@ -40,7 +28,7 @@ test('the ack (hence the delivered receipt) waits for an async handler to finish
   try {
     await a.connect();
     await b.connect();
-    const sent = await a.send({ to: bob.userId, body: 'slow handler' });
+    const sent = await a.send({ to: env.bob.userId, body: 'slow handler' });
     await waitUntil('the handler starts', () => started);
     await sleep(700);
     assert.equal(
@@ -60,8 +48,8 @@ test('the ack (hence the delivered receipt) waits for an async handler to finish
 });
 
 test('a message whose handler throws is pushed again after a reconnection, and handled then', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const errors: Error[] = [];
   const handled: MessageEvent[] = [];
   let attempts = 0;
@@ -77,7 +65,7 @@ test('a message whose handler throws is pushed again after a reconnection, and h
   try {
     await a.connect();
     await b.connect();
-    const sent = await a.send({ to: bob.userId, body: 'fails once' });
+    const sent = await a.send({ to: env.bob.userId, body: 'fails once' });
     await waitUntil('the second attempt succeeds', () => handled.length === 1, 15_000);
     assert.equal(handled[0]!.serverId, sent.serverId);
     assert.equal(attempts, 2);
@@ -94,8 +82,8 @@ test('a message whose handler throws is pushed again after a reconnection, and h
 });
 
 test('a message whose handler never finishes is not acked: the next client of the device gets it', async () => {
-  const a = clientOf(server, alice);
-  const stuck = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const stuck = clientOf(env.server, env.bob);
   let stuckStarted = false;
   stuck.on('message', (m) => {
     if (m.body !== 'never finished') return undefined;
@@ -104,12 +92,12 @@ test('a message whose handler never finishes is not acked: the next client of th
   });
   await a.connect();
   await stuck.connect();
-  const sent = await a.send({ to: bob.userId, body: 'never finished' });
+  const sent = await a.send({ to: env.bob.userId, body: 'never finished' });
   await waitUntil('the stuck handler starts', () => stuckStarted);
   await sleep(300);
   await stuck.close();
 
-  const b = clientOf(server, bob);
+  const b = clientOf(env.server, env.bob);
   const got: MessageEvent[] = [];
   b.on('message', (m) => void got.push(m));
   const receipts: ReceiptEvent[] = [];
@@ -127,8 +115,8 @@ test('a message whose handler never finishes is not acked: the next client of th
 });
 
 test('events reach the handlers one at a time, in seq order', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const seqs: number[] = [];
   let running = 0;
   let overlap = false;
@@ -142,7 +130,7 @@ test('events reach the handlers one at a time, in seq order', async () => {
   });
   try {
     await a.connect();
-    await Promise.all(Array.from({ length: 30 }, (_, i) => a.send({ to: bob.userId, body: `serial ${i}` })));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => a.send({ to: env.bob.userId, body: `serial ${i}` })));
     await b.connect();
     await waitUntil('all 30 handled', () => seqs.length === 30);
     assert.equal(overlap, false);

@@ -4,29 +4,17 @@
  * the same ids, and the recipient sees each message once.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { MessageEvent } from '../src/node.js';
-import { clientOf, register, type TestUser } from './support/register.js';
-import { ServerProcess } from './support/server-process.js';
+import { clientOf } from './support/register.js';
+import { sharedServer } from './support/shared-server.js';
 import { waitUntil, within } from './support/wait.js';
 
-let server: ServerProcess;
-let alice: TestUser;
-let bob: TestUser;
-
-before(async () => {
-  server = await ServerProcess.start({ args: ['--frame-rate', '20'] });
-  alice = await register(server);
-  bob = await register(server);
-});
-
-after(async () => {
-  await server?.dispose();
-});
+const env = sharedServer(['alice', 'bob'], { args: ['--frame-rate', '20'] });
 
 test('100 sends at once past a 20 frames/s limit: all answered, each delivered once', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const seen = new Map<string, number>();
   const rateErrors: unknown[] = [];
   b.on('message', (m: MessageEvent) => void seen.set(m.body ?? '', (seen.get(m.body ?? '') ?? 0) + 1));
@@ -38,7 +26,7 @@ test('100 sends at once past a 20 frames/s limit: all answered, each delivered o
     await b.connect();
     const sent = await within(
       'all 100 answered',
-      Promise.all(Array.from({ length: 100 }, (_, i) => a.send({ to: bob.userId, body: `burst ${i}` }))),
+      Promise.all(Array.from({ length: 100 }, (_, i) => a.send({ to: env.bob.userId, body: `burst ${i}` }))),
       40_000,
     );
     assert.equal(new Set(sent.map((s) => s.serverId)).size, 100);

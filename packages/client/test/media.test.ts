@@ -1,30 +1,18 @@
 /** Media over HTTP: upload (bytes, Blob, stream), download with ranges, and messages that carry media. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CourierApiError, CourierSocketError, type MessageEvent } from '../src/node.js';
-import { clientOf, register, type TestUser } from './support/register.js';
-import { ServerProcess } from './support/server-process.js';
+import { clientOf } from './support/register.js';
+import { sharedServer } from './support/shared-server.js';
 import { waitUntil } from './support/wait.js';
 
-let server: ServerProcess;
-let alice: TestUser;
-let bob: TestUser;
-
-before(async () => {
-  server = await ServerProcess.start();
-  alice = await register(server);
-  bob = await register(server);
-});
-
-after(async () => {
-  await server?.dispose();
-});
+const env = sharedServer(['alice', 'bob']);
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 test('upload answers the sha-256, stores the same bytes once, and downloads them back', async () => {
-  const a = clientOf(server, alice);
+  const a = clientOf(env.server, env.alice);
   const bytes = new Uint8Array(randomBytes(200_000));
   const ref = await a.upload(bytes, 'image/jpeg');
   assert.deepEqual(ref, { hash: sha256(bytes), size: bytes.length, mime: 'image/jpeg' });
@@ -39,7 +27,7 @@ test('upload answers the sha-256, stores the same bytes once, and downloads them
   });
   assert.deepEqual(await a.upload(stream, 'image/jpeg'), ref, 'a stream of the same bytes');
 
-  const b = clientOf(server, bob);
+  const b = clientOf(env.server, env.bob);
   const response = await b.download(ref.hash);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'image/jpeg');
@@ -59,8 +47,8 @@ test('upload answers the sha-256, stores the same bytes once, and downloads them
 });
 
 test('a message carries media; an unknown hash is refused with unknown_media', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const got: MessageEvent[] = [];
   b.on('message', (m) => void got.push(m));
   try {
@@ -68,7 +56,7 @@ test('a message carries media; an unknown hash is refused with unknown_media', a
     await b.connect();
     const bytes = new TextEncoder().encode('a voice note, say');
     const ref = await a.upload(bytes, 'audio/ogg');
-    const sent = await a.send({ to: bob.userId, media: { ...ref, caption: 'listen' } });
+    const sent = await a.send({ to: env.bob.userId, media: { ...ref, caption: 'listen' } });
     await waitUntil('bob gets the media message', () => got.some((m) => m.serverId === sent.serverId));
     const m = got.find((x) => x.serverId === sent.serverId)!;
     assert.equal(m.media?.hash, ref.hash);
@@ -77,7 +65,7 @@ test('a message carries media; an unknown hash is refused with unknown_media', a
     assert.equal(m.media?.caption, 'listen');
     assert.deepEqual(await b.downloadBytes(m.media.hash), bytes);
 
-    await assert.rejects(a.send({ to: bob.userId, media: { hash: 'f'.repeat(64), mime: 'image/png', size: 1 } }), (err: unknown) => {
+    await assert.rejects(a.send({ to: env.bob.userId, media: { hash: 'f'.repeat(64), mime: 'image/png', size: 1 } }), (err: unknown) => {
       assert.ok(err instanceof CourierSocketError);
       assert.equal(err.code, 'unknown_media');
       return true;
@@ -89,7 +77,7 @@ test('a message carries media; an unknown hash is refused with unknown_media', a
 });
 
 test('media calls need a valid token', async () => {
-  const anonymous = clientOf(server, { ...alice, token: 'wrong' });
+  const anonymous = clientOf(env.server, { ...env.alice, token: 'wrong' });
   await assert.rejects(anonymous.upload(new Uint8Array([1, 2, 3]), 'application/octet-stream'), {
     name: 'CourierApiError',
     status: 401,

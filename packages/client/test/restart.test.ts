@@ -4,30 +4,18 @@
  * nothing is lost and the app sees nothing twice.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { DisconnectInfo, PresenceEvent, ReceiptEvent, SentAnswer } from '../src/node.js';
-import { clientOf, register, type TestUser } from './support/register.js';
-import { ServerProcess } from './support/server-process.js';
+import { clientOf } from './support/register.js';
+import { sharedServer } from './support/shared-server.js';
 import { waitUntil, within } from './support/wait.js';
 
-let server: ServerProcess;
-let alice: TestUser;
-let bob: TestUser;
-
-before(async () => {
-  server = await ServerProcess.start();
-  alice = await register(server);
-  bob = await register(server);
-});
-
-after(async () => {
-  await server?.dispose();
-});
+const env = sharedServer(['alice', 'bob']);
 
 for (const how of ['kill', 'stop'] as const) {
   test(`100 messages across a ${how === 'kill' ? 'kill -9' : 'graceful stop'} and restart: none lost, none shown twice`, async () => {
-    const a = clientOf(server, alice);
-    const b = clientOf(server, bob);
+    const a = clientOf(env.server, env.alice);
+    const b = clientOf(env.server, env.bob);
     const seen = new Map<string, number>();
     const delivered = new Set<string>();
     const disconnects: DisconnectInfo[] = [];
@@ -43,11 +31,11 @@ for (const how of ['kill', 'stop'] as const) {
       await a.connect();
       await b.connect();
       const answers: Promise<SentAnswer>[] = [];
-      for (let i = 0; i < 50; i++) answers.push(a.send({ to: bob.userId, body: `${tag} ${i}` }));
+      for (let i = 0; i < 50; i++) answers.push(a.send({ to: env.bob.userId, body: `${tag} ${i}` }));
       await Promise.all(answers);
       // Half of them go while the server dies: some are stored and unanswered, some never arrive.
-      for (let i = 50; i < 100; i++) answers.push(a.send({ to: bob.userId, body: `${tag} ${i}` }));
-      await server.restart(how);
+      for (let i = 50; i < 100; i++) answers.push(a.send({ to: env.bob.userId, body: `${tag} ${i}` }));
+      await env.server.restart(how);
       const sent = await within('every send answered after the restart', Promise.all(answers), 30_000);
       assert.equal(new Set(sent.map((s) => s.serverId)).size, 100, 'one serverId per message');
 
@@ -69,19 +57,19 @@ for (const how of ['kill', 'stop'] as const) {
 }
 
 test('presence subscriptions are renewed after a reconnection', async () => {
-  const a = clientOf(server, alice);
-  const b = clientOf(server, bob);
+  const a = clientOf(env.server, env.alice);
+  const b = clientOf(env.server, env.bob);
   const seen: PresenceEvent[] = [];
   a.on('presence', (p) => {
-    if (p.user === bob.userId) seen.push(p);
+    if (p.user === env.bob.userId) seen.push(p);
   });
   try {
     await a.connect();
     await b.connect();
-    a.subscribePresence([bob.userId]);
+    a.subscribePresence([env.bob.userId]);
     await waitUntil('bob is online', () => seen.some((p) => p.online));
     const before = seen.length;
-    await server.restart('kill');
+    await env.server.restart('kill');
     await waitUntil('alice reconnects', () => a.state === 'ready' && b.state === 'ready', 20_000);
     await waitUntil('a presence of bob after the reconnection', () => seen.length > before && seen.at(-1)!.online, 10_000);
   } finally {
@@ -91,16 +79,16 @@ test('presence subscriptions are renewed after a reconnection', async () => {
 });
 
 test('a server that stops answering without closing is detected by the heartbeat, and the client reconnects', async () => {
-  const a = clientOf(server, alice, { heartbeatMs: 300, readyTimeoutMs: 1_000 });
+  const a = clientOf(env.server, env.alice, { heartbeatMs: 300, readyTimeoutMs: 1_000 });
   const disconnects: DisconnectInfo[] = [];
   a.on('disconnected', (d) => void disconnects.push(d));
   try {
     await a.connect();
-    server.pause();
+    env.server.pause();
     try {
       await waitUntil('the heartbeat gives the connection up', () => disconnects.length > 0, 5_000);
     } finally {
-      server.resume();
+      env.server.resume();
     }
     assert.equal(disconnects[0]!.willReconnect, true);
     assert.equal(disconnects[0]!.code, 4000);

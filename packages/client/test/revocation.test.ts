@@ -3,28 +3,18 @@
  * the client for good: no reconnection loop.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CourierSocketError, type CloseInfo, type DisconnectInfo, type MessageEvent } from '../src/node.js';
-import { clientOf, register, type TestUser } from './support/register.js';
-import { ServerProcess } from './support/server-process.js';
+import { clientOf, register } from './support/register.js';
+import { sharedServer } from './support/shared-server.js';
 import { sleep, waitUntil } from './support/wait.js';
 
-let server: ServerProcess;
-let alice: TestUser;
-
-before(async () => {
-  server = await ServerProcess.start();
-  alice = await register(server);
-});
-
-after(async () => {
-  await server?.dispose();
-});
+const env = sharedServer(['alice']);
 
 test('registering the phone again revokes the old device: closed with 4001, no reconnection', async () => {
-  const bob = await register(server);
+  const bob = await register(env.server);
   // The old device looks at its inbox without acking, so what reaches it stays undelivered.
-  const old = clientOf(server, bob, { ack: false });
+  const old = clientOf(env.server, bob, { ack: false });
   const revoked: CloseInfo[] = [];
   const disconnects: DisconnectInfo[] = [];
   let readies = 0;
@@ -34,12 +24,12 @@ test('registering the phone again revokes the old device: closed with 4001, no r
   await old.connect();
 
   // An undelivered message of bob's must reach the new device.
-  const a = clientOf(server, alice);
+  const a = clientOf(env.server, env.alice);
   await a.connect();
-  const pendingSend = old.send({ to: alice.userId, body: 'too late' });
+  const pendingSend = old.send({ to: env.alice.userId, body: 'too late' });
   const waiting = await a.send({ to: bob.userId, body: 'for the new device' });
 
-  const renewed = await register(server, bob.phone);
+  const renewed = await register(env.server, bob.phone);
   assert.notEqual(renewed.token, bob.token);
   await waitUntil('the old device is revoked', () => old.state === 'revoked');
   assert.equal(revoked[0]?.code, 4001);
@@ -51,9 +41,9 @@ test('registering the phone again revokes the old device: closed with 4001, no r
     () => undefined,
     (err: unknown) => assert.ok(err instanceof CourierSocketError),
   );
-  await assert.rejects(old.send({ to: alice.userId, body: 'no' }), { code: 'revoked' });
+  await assert.rejects(old.send({ to: env.alice.userId, body: 'no' }), { code: 'revoked' });
 
-  const fresh = clientOf(server, renewed);
+  const fresh = clientOf(env.server, renewed);
   const got: MessageEvent[] = [];
   fresh.on('message', (m) => void got.push(m));
   try {
@@ -67,7 +57,7 @@ test('registering the phone again revokes the old device: closed with 4001, no r
 });
 
 test('a bad token makes connect() reject, without a reconnection loop', async () => {
-  const bad = clientOf(server, { userId: '+15550001111', token: 'not-a-valid-token', phone: '+15550001111' });
+  const bad = clientOf(env.server, { userId: '+15550001111', token: 'not-a-valid-token', phone: '+15550001111' });
   let disconnects = 0;
   bad.on('disconnected', () => void (disconnects += 1));
   await assert.rejects(bad.connect(), (err: unknown) => {
@@ -82,8 +72,8 @@ test('a bad token makes connect() reject, without a reconnection loop', async ()
 });
 
 test('a second connection of the device replaces the first (4002); the first stops instead of fighting back', async () => {
-  const first = clientOf(server, alice);
-  const second = clientOf(server, alice);
+  const first = clientOf(env.server, env.alice);
+  const second = clientOf(env.server, env.alice);
   const replaced: CloseInfo[] = [];
   let firstReadies = 0;
   let secondDisconnects = 0;
