@@ -81,14 +81,14 @@ test('send --file to someone offline, listen shows the media, fetch gives the sa
 
   const sent = await bob.run(['send', alicePhone, '--file', photo, '--caption', 'a dot', '--profile', 'bob', '--wait', '0']);
   assert.equal(sent.code, 0, show(sent));
-  const hash = /^uploaded photo\.png: ([0-9a-f]{64}) \(70 bytes, image\/png\)\n/.exec(sent.stdout)?.[1];
+  const hash = /^uploaded photo\.png: ([0-9a-f]{64}) \(70 bytes, image\/png, with a thumbnail\)\n/.exec(sent.stdout)?.[1];
   assert.ok(hash !== undefined, show(sent));
   const id = new RegExp(`^sent (${uuid})$`, 'm').exec(sent.stdout)?.[1];
   assert.ok(id !== undefined, show(sent));
   assert.match(sent.stdout, /not delivered yet \(the recipient is offline\)/);
 
   const listen = await alice.listen('alice');
-  await listen.waitFor('stdout', new RegExp(`^${time} message from ${escape(bobPhone)}: \\[image/png, 70 bytes, ${hash} "a dot"\\]  \\(id ${id}, seq \\d+\\)$`, 'm'));
+  await listen.waitFor('stdout', new RegExp(`^${time} message from ${escape(bobPhone)}: \\[image/png, 70 bytes, ${hash}, thumbnail \\d+ bytes "a dot"\\]  \\(id ${id}, seq \\d+\\)$`, 'm'));
   assert.equal((await listen.stop()).code, 0, listen.describe());
 
   const copy = join(alice.home, 'copy.png');

@@ -20,7 +20,8 @@ export function safe(text: string): string {
 
 export function formatMedia(media: MediaRef): string {
   const caption = media.caption === undefined ? '' : ` "${safe(media.caption)}"`;
-  return `[${safe(media.mime)}, ${media.size} bytes, ${safe(media.hash)}${caption}]`;
+  const thumbnail = media.thumbnail === undefined ? '' : `, thumbnail ${Math.floor((media.thumbnail.length * 3) / 4)} bytes`;
+  return `[${safe(media.mime)}, ${media.size} bytes, ${safe(media.hash)}${thumbnail}${caption}]`;
 }
 
 export function formatMessage(m: MessageEvent): string {

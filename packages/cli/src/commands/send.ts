@@ -6,15 +6,17 @@
  * that arrive meanwhile stay on the server for `courier listen`. Being the same device, its
  * connection briefly replaces a running `listen`, which comes back a few seconds later.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { stdout } from 'node:process';
+import { Readable } from 'node:stream';
 import type { MediaRef, ReceiptEvent } from '@courier/client/node';
 import { clientFor, connectOrFail } from '../client-support/connection.js';
 import { formatReceipt } from '../client-support/format.js';
 import { mimeOf } from '../client-support/mime.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { loadProfile } from '../client-support/profile.js';
+import { thumbnailOf } from '../client-support/thumbnail.js';
 
 const usage = `usage: courier send <to> <text...>
        courier send <to> --file <path> [--caption <text>] [--mime <type>]
@@ -42,11 +44,14 @@ export async function run(args: string[]): Promise<void> {
   try {
     let media: MediaRef | undefined;
     if (file !== undefined) {
-      const bytes = new Uint8Array(await readFile(file));
       const mime = typeof values.mime === 'string' ? values.mime : mimeOf(extname(file));
-      media = await client.upload(bytes, mime);
+      // Streamed: a large video never sits in memory.
+      media = await client.upload(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, mime);
       if (typeof values.caption === 'string') media.caption = values.caption;
-      stdout.write(`uploaded ${basename(file)}: ${media.hash} (${media.size} bytes, ${media.mime})\n`);
+      const { thumbnail, note } = await thumbnailOf(file, media.mime);
+      if (thumbnail !== undefined) media.thumbnail = thumbnail;
+      stdout.write(`uploaded ${basename(file)}: ${media.hash} (${media.size} bytes, ${media.mime}${thumbnail === undefined ? '' : ', with a thumbnail'})\n`);
+      if (note !== undefined) stdout.write(`${note}\n`);
     }
 
     let sentId: string | undefined;
