@@ -49,6 +49,7 @@ export class Session {
   private authInFlight: Promise<void> | undefined;
   private receiptChain: Promise<void> = Promise.resolve();
   private sendOrder: Promise<unknown> = Promise.resolve();
+  private queuedAck: number | undefined;
   private readonly pump: InboxPump;
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -217,7 +218,16 @@ export class Session {
   private ack(upTo: number): Promise<void> {
     const effective = this.pump.acceptAck(upTo);
     if (effective === undefined) return Promise.resolve();
-    return this.inReceiptOrder(() => this.deps.messaging.ack(this.userId!, effective));
+    // Acks are cumulative: while one waits its turn, a later one just raises it, so a fast
+    // device's many acks cost one store write instead of one each.
+    const waiting = this.queuedAck !== undefined;
+    this.queuedAck = effective;
+    if (waiting) return this.receiptChain;
+    return this.inReceiptOrder(() => {
+      const upToNow = this.queuedAck!;
+      this.queuedAck = undefined;
+      return this.deps.messaging.ack(this.userId!, upToNow);
+    });
   }
 
   /** Acks and reads apply one after another, so a sender never sees blue ticks before two ticks. */
