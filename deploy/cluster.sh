@@ -114,7 +114,7 @@ pids+=($!)
 for ((i = 1; i <= count; i++)); do
   node packages/cli/bin/courier.js serve \
     --host 127.0.0.1 --port $((lb_port + i)) --node-id "node$i" \
-    --database-url "$database_url" --redis-url "$redis_url" \
+    --database-url "$database_url" --redis-url "$redis_url" --trust-proxy \
     --data-dir "$data_dir" --sms-outbox "$data_dir/sms.jsonl" \
     "$@" > >(label "node$i") 2>&1 &
   pids+=($!)

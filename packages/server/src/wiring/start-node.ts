@@ -91,7 +91,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   });
 
   const tls = options.tlsCert === undefined ? undefined : { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey!) };
-  const app = createHttpApp({ logger, ...(tls && { tls }), trustProxy: options.redisUrl !== undefined });
+  const app = createHttpApp({ logger, ...(tls && { tls }), trustProxy: options.trustProxy });
   registrationRoutes(app, registration);
   healthRoutes(app, health);
   metricsRoutes(app, metrics);

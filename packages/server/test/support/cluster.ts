@@ -130,6 +130,7 @@ export class Cluster {
       '--host', '127.0.0.1',
       '--database-url', this.databaseUrl,
       '--redis-url', REDIS_URL,
+      '--trust-proxy',
       '--redis-prefix', this.redisPrefix,
       '--node-id', node.name,
       '--data-dir', this.dataDir,
