@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Anomalies } from './anomalies.js';
 import type { AckPolicy } from './bench-socket.js';
 import type { Contention } from './contention.js';
 import { summariseProfileFile, type ProfileSummary } from './cpu-profile.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { readProcCpuMs, readSchedStat, type SchedStat } from './proc-status.js';
 import { newestProfile, ServerProcess } from './server-process.js';
+import { startWorkers, stopWorkers, type WorkerHandle } from './worker-pool.js';
 
 /** One line of the results table. */
 export interface Metric {
@@ -146,4 +148,44 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     await sleep(everyMs);
   }
   return check();
+}
+
+/** What a scenario's body gets on its fresh server; the workers it starts are stopped for it. */
+export interface FreshServer {
+  server: ServerProcess;
+  anomalies: Anomalies;
+  startWorkers(count: number): WorkerHandle[];
+}
+
+/**
+ * Runs a scenario's body on a server of its own and always stops the body's workers and the
+ * server (summarising its CPU profile when profiling), whether the body finished or threw.
+ */
+export async function onFreshServer(
+  ctx: BenchContext,
+  name: ScenarioName,
+  title: string,
+  extraArgs: string[],
+  body: (run: FreshServer) => Promise<Pick<ScenarioResult, 'metrics' | 'details'> & Partial<Pick<ScenarioResult, 'title'>>>,
+): Promise<ScenarioResult> {
+  const server = await ctx.startServer(name, extraArgs);
+  const anomalies = new Anomalies();
+  const workers: WorkerHandle[] = [];
+  let outcome;
+  let profile;
+  try {
+    outcome = await body({
+      server,
+      anomalies,
+      startWorkers: (count) => {
+        const started = startWorkers(count);
+        workers.push(...started);
+        return started;
+      },
+    });
+  } finally {
+    await stopWorkers(workers);
+    profile = await ctx.stopServer(name, server);
+  }
+  return { name, title, ...outcome, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
 }

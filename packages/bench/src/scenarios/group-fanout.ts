@@ -1,10 +1,9 @@
-import { Anomalies } from '../anomalies.js';
 import { Histogram } from '../histogram.js';
 import { HttpClient } from '../http-client.js';
 import { registerUsers, type Account } from '../registration.js';
-import { describeShares, ServerCpuMeter, sleep, waitFor, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
+import { describeShares, ServerCpuMeter, sleep, waitFor, onFreshServer, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
 import { targets } from '../targets.js';
-import { split, startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js';
+import { split } from '../worker-pool.js';
 import { percentiles } from './throughput.js';
 
 interface MemberStats {
@@ -20,18 +19,14 @@ interface MemberStats {
  */
 export async function runGroupFanout(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const server = await ctx.startServer('fanout', ['--max-group-size', String(Math.max(1024, o.groupSize))]);
-  const anomalies = new Anomalies();
-  let workers: WorkerHandle[] = [];
-  let profile;
-  let metrics: Metric[] = [];
-  let details: Record<string, unknown> = {};
-  try {
+  return onFreshServer(ctx, 'fanout', '5. Group fan-out', ['--max-group-size', String(Math.max(1024, o.groupSize))], async ({ server, anomalies, startWorkers }) => {
+    let metrics: Metric[] = [];
+    let details: Record<string, unknown> = {};
     const accounts = await registerUsers(server.url, server.smsOutbox, o.groupSize, { concurrency: o.registerConcurrency });
     const [sender, ...members] = accounts as [Account, ...Account[]];
     const groupId = await createGroup(server.url, sender, members);
     ctx.log(`fanout: group ${groupId} of ${accounts.length} members; connecting ${members.length} members`);
-    workers = startWorkers(o.workers);
+    const workers = startWorkers(o.workers);
     await Promise.all(
       split(members, workers.length).map((slice, i) => workers[i]!.call('fanoutMembers', { wsUrl: server.wsUrl, accounts: slice, groupId, ack: ctx.ack }, 120_000)),
     );
@@ -91,11 +86,8 @@ export async function runGroupFanout(ctx: BenchContext): Promise<ScenarioResult>
       { label: 'delivered receipts back at the sender', value: receipts, unit: `of ${expected}` },
     ];
     details = { groupId, serverCores, mainThread, members: members.length, messages: o.groupMessages, window: o.groupWindow, sent, expected, delivered: memberTotal(), seconds, latency: lat, receipts, receiptsMs };
-  } finally {
-    await stopWorkers(workers);
-    profile = await ctx.stopServer('fanout', server);
-  }
-  return { name: 'fanout', title: '5. Group fan-out', metrics, details, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+    return { metrics, details };
+  });
 }
 
 /** `POST /v1/groups` as the contract defines it; the creator is a member and the first admin. */

@@ -1,12 +1,11 @@
 import { readdir } from 'node:fs/promises';
-import { Anomalies } from '../anomalies.js';
 import { KiB, MiB, openFileLimit, type ProcMemory } from '../proc-status.js';
 import { registerUsers } from '../registration.js';
 import { readServerHeap } from '../server-heap.js';
-import { describeShares, sleep, withServerCpu, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
+import { describeShares, sleep, withServerCpu, onFreshServer, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
 import type { ServerProcess } from '../server-process.js';
 import { targets } from '../targets.js';
-import { split, startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js';
+import { split } from '../worker-pool.js';
 
 /**
  * Scenario 3: as many authenticated idle sockets as possible towards the target, spread over
@@ -15,13 +14,9 @@ import { split, startWorkers, stopWorkers, type WorkerHandle } from '../worker-p
  */
 export async function runIdleSockets(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const server = await ctx.startServer('sockets');
-  const anomalies = new Anomalies();
-  let workers: WorkerHandle[] = [];
-  let profile;
-  let metrics: Metric[] = [];
-  let details: Record<string, unknown> = {};
-  try {
+  return onFreshServer(ctx, 'sockets', '3. Idle sockets', [], async ({ server, anomalies, startWorkers }) => {
+    let metrics: Metric[] = [];
+    let details: Record<string, unknown> = {};
     const started = Date.now();
     const accounts = await registerUsers(server.url, server.smsOutbox, o.sockets, {
       concurrency: o.registerConcurrency,
@@ -38,7 +33,7 @@ export async function runIdleSockets(ctx: BenchContext): Promise<ScenarioResult>
     // Each generator process holds one fd per socket: keep each under half its own limit.
     const perProcess = Math.floor(openFileLimit() / 2);
     const processes = o.socketWorkers ?? Math.max(o.workers, Math.ceil(o.sockets / perProcess));
-    workers = startWorkers(processes);
+    const workers = startWorkers(processes);
     ctx.log(`sockets: opening ${o.sockets} sockets from ${processes} processes (fd limit ${openFileLimit()} each)`);
     const openStarted = Date.now();
     const { result: opened, serverCores, mainThread } = await withServerCpu(server, () => Promise.all(
@@ -95,11 +90,8 @@ export async function runIdleSockets(ctx: BenchContext): Promise<ScenarioResult>
       { label: 'sockets opened and authenticated per second', value: Math.round(openCount / (openMs / 1000)), unit: `sockets/s (CPU meanwhile: server ${serverCores} cores, generator ${generatorCores} cores; ${describeShares(mainThread)})` },
     ];
     details = { tried: o.sockets, opened: openCount, stillOpen, failures: failures.slice(0, 10), registerMs, openMs, openServerCores: serverCores, openMainThread: mainThread, openGeneratorCores: generatorCores, processes, before, after, heapBefore, heapAfter, fdsBefore, fdsAfter };
-  } finally {
-    await stopWorkers(workers);
-    profile = await ctx.stopServer('sockets', server);
-  }
-  return { name: 'sockets', title: '3. Idle sockets', metrics, details, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+    return { metrics, details };
+  });
 }
 
 /** The median of five readings 200 ms apart: one reading can catch a GC in the middle. */

@@ -1,8 +1,6 @@
-import { Anomalies } from '../anomalies.js';
 import { MiB, type ProcMemory } from '../proc-status.js';
 import { registerUsers } from '../registration.js';
-import { sleep, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
-import { startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js';
+import { sleep, onFreshServer, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
 
 /**
  * Media memory: the server's VmRSS, sampled every 50 ms while a large file is uploaded, must not
@@ -10,15 +8,11 @@ import { startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js'
  */
 export async function runMediaUpload(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const server = await ctx.startServer('media');
-  const anomalies = new Anomalies();
-  let workers: WorkerHandle[] = [];
-  let profile;
-  let metrics: Metric[] = [];
-  let details: Record<string, unknown> = {};
-  try {
+  return onFreshServer(ctx, 'media', 'Media upload memory', [], async ({ server, anomalies, startWorkers }) => {
+    let metrics: Metric[] = [];
+    let details: Record<string, unknown> = {};
     const [account] = await registerUsers(server.url, server.smsOutbox, 1);
-    workers = startWorkers(1);
+    const workers = startWorkers(1);
     await sleep(o.settleS * 1000);
     const baseline = await server.memory();
     const size = o.mediaMib * MiB;
@@ -58,9 +52,6 @@ export async function runMediaUpload(ctx: BenchContext): Promise<ScenarioResult>
       { label: 'upload throughput', value: Math.round(size / MiB / (upload.ms / 1000)), unit: 'MiB/s' },
     ];
     details = { size, baseline, peak, growth, uploadMs: upload.ms, answer, samples };
-  } finally {
-    await stopWorkers(workers);
-    profile = await ctx.stopServer('media', server);
-  }
-  return { name: 'media', title: 'Media upload memory', metrics, details, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+    return { metrics, details };
+  });
 }

@@ -2,9 +2,9 @@ import { Anomalies } from '../anomalies.js';
 import { BenchSocket } from '../bench-socket.js';
 import { MiB } from '../proc-status.js';
 import { registerUsers } from '../registration.js';
-import { describeShares, sleep, withServerCpu, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
+import { describeShares, sleep, withServerCpu, onFreshServer, type BenchContext, type Metric, type ScenarioResult } from '../scenario.js';
 import { targets } from '../targets.js';
-import { split, startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js';
+import { split } from '../worker-pool.js';
 import type { ReceiveResult } from './drain-worker.js';
 
 /** Acks the server has not applied by then count as lost acks, not as slow ones. */
@@ -16,19 +16,15 @@ const ACKS_APPLIED_WITHIN_MS = 120_000;
  */
 export async function runOfflineDrain(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const server = await ctx.startServer('drain');
-  const anomalies = new Anomalies();
-  let workers: WorkerHandle[] = [];
-  let profile;
-  let metrics: Metric[] = [];
-  let details: Record<string, unknown> = {};
-  try {
+  return onFreshServer(ctx, 'drain', '4. Offline drain', [], async ({ server, anomalies, startWorkers }) => {
+    let metrics: Metric[] = [];
+    let details: Record<string, unknown> = {};
     const accounts = await registerUsers(server.url, server.smsOutbox, o.drainSenders + 1, { concurrency: o.registerConcurrency });
     const device = accounts[0]!;
     const senders = accounts.slice(1);
     const perSender = Math.ceil(o.drainMessages / o.drainSenders);
     const total = perSender * o.drainSenders;
-    workers = startWorkers(Math.min(o.workers, o.drainSenders));
+    const workers = startWorkers(Math.min(o.workers, o.drainSenders));
     ctx.log(`drain: ${o.drainSenders} senders queue ${total} messages for ${device.userId}, which is offline`);
     const { result: fills, serverCores: fillCores, mainThread: fillThread } = await withServerCpu(server, () => Promise.all(
       split(senders, workers.length).map((slice, i) =>
@@ -83,11 +79,8 @@ export async function runOfflineDrain(ctx: BenchContext): Promise<ScenarioResult
       { label: 'server VmRSS with the backlog queued', value: Math.round(memoryQueued.rss / MiB), unit: 'MiB' },
     ];
     details = { queued, fillMs, fillCores, fillThread, drainCores, drainThread, drained, leftover, acksAppliedMs, memoryQueued };
-  } finally {
-    await stopWorkers(workers);
-    profile = await ctx.stopServer('drain', server);
-  }
-  return { name: 'drain', title: '4. Offline drain', metrics, details, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+    return { metrics, details };
+  });
 }
 
 async function countRedelivered(wsUrl: string, device: { userId: string; token: string }, ctx: BenchContext): Promise<number> {

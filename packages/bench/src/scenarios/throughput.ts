@@ -1,9 +1,9 @@
-import { Anomalies } from '../anomalies.js';
+import type { Anomalies } from '../anomalies.js';
 import { Histogram } from '../histogram.js';
 import { registerUsers } from '../registration.js';
 import type { ServerProcess } from '../server-process.js';
-import { describeShares, ServerCpuMeter, type BenchContext, type MainThreadShares, type Metric, type ScenarioResult } from '../scenario.js';
-import { split, startWorkers, stopWorkers, type WorkerHandle } from '../worker-pool.js';
+import { describeShares, onFreshServer, ServerCpuMeter, type BenchContext, type MainThreadShares, type Metric, type ScenarioResult } from '../scenario.js';
+import { split, type WorkerHandle } from '../worker-pool.js';
 import type { PairsStepArgs, PairsStepResult } from './pairs-worker.js';
 import { targets } from '../targets.js';
 
@@ -146,34 +146,27 @@ async function withPairs(
   body: (server: ServerProcess, workers: WorkerHandle[], anomalies: Anomalies) => Promise<Pick<ScenarioResult, 'title' | 'metrics' | 'details'>>,
 ): Promise<ScenarioResult> {
   const o = ctx.options;
-  const server = await ctx.startServer(name);
-  const anomalies = new Anomalies();
-  let workers: WorkerHandle[] = [];
-  let profile;
-  let result: Pick<ScenarioResult, 'title' | 'metrics' | 'details'>;
-  try {
+  // The body names the scenario's title; `name` stands in until it does.
+  return onFreshServer(ctx, name, name, [], async ({ server, anomalies, startWorkers }) => {
     const started = Date.now();
     const accounts = await registerUsers(server.url, server.smsOutbox, 2 * o.pairs, { concurrency: o.registerConcurrency });
     ctx.log(`${name}: registered ${accounts.length} users in ${Date.now() - started} ms`);
     const pairs = Array.from({ length: o.pairs }, (_, i) => ({ sender: accounts[2 * i]!, recipient: accounts[2 * i + 1]! }));
-    workers = startWorkers(Math.min(o.workers, o.pairs));
+    const workers = startWorkers(Math.min(o.workers, o.pairs));
     await Promise.all(
       split(pairs, workers.length).map((slice, i) =>
         workers[i]!.call('pairsConnect', { wsUrl: server.wsUrl, pairs: slice, ack: ctx.ack, workerIndex: i }, 60_000),
       ),
     );
     server.assertAlive();
-    result = await body(server, workers, anomalies);
+    const result = await body(server, workers, anomalies);
     const closed = await Promise.all(workers.map((w) => w.call<{ anomalies: { count: number; samples: string[] } }>('pairsClose', {}, 30_000)));
     // Anomalies of the steps were counted already; closing adds only those seen afterwards.
     const afterSteps = closed.reduce((n, c) => n + c.anomalies.count, 0) - anomalies.count;
     if (afterSteps > 0) anomalies.add(`${afterSteps} more anomalies after the last step (e.g. sockets closed by the server)`);
     server.assertAlive();
-  } finally {
-    await stopWorkers(workers);
-    profile = await ctx.stopServer(name, server);
-  }
-  return { name, ...result, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+    return result;
+  });
 }
 
 async function runStep(server: ServerProcess, workers: WorkerHandle[], args: PairsStepArgs, anomalies: Anomalies): Promise<Omit<StepSummary, 'window' | 'ratePerSecond'>> {
