@@ -88,6 +88,26 @@ describe('/readyz while a node drains', () => {
   });
 });
 
+describe('a node that has just started', () => {
+  it('answers /healthz ok and fires no alert: its own start-up is not event-loop lag', { timeout: 30_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'courier-start-'));
+    // A tight lag threshold that the start-up itself (migrations, schema compilation) would pass.
+    const node = await spawnNode(['--port', '0', '--data-dir', dataDir, '--alert-loop-lag', '100']);
+    try {
+      for (let i = 0; i < 8; i++) {
+        const health = await probe(`${node.url}/healthz`);
+        assert.deepEqual(health.body, { status: 'ok' }, `probe ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.deepEqual(node.output.filter((line) => line.includes('alert firing')), []);
+    } finally {
+      node.process.kill('SIGTERM');
+      await node.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('/readyz when the store is unreachable', () => {
   it('answers 503 naming the store once its PostgreSQL database is gone', async () => {
     const db = await createTestDatabase();

@@ -33,6 +33,17 @@ export class EventLoopLag {
     return this.window;
   }
 
+  /**
+   * Forgets what was measured so far: the node's start (module loading, schema compilation,
+   * migrations) blocks the loop once and says nothing about how it serves.
+   */
+  reset(): void {
+    this.window = { p99Ms: 0, maxMs: 0 };
+    this.samples = [];
+    this.lastTick = performance.now();
+    this.windowStart = this.lastTick;
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }

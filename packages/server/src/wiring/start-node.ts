@@ -119,6 +119,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   );
 
   await app.listen({ port: options.port, host: options.host });
+  lag.reset();
   const { port } = app.server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
