@@ -126,6 +126,30 @@ describe('a cluster losing and restarting nodes behind HAProxy', () => {
     }
   }
 
+  it('kill -9 of a node: watchers on the other nodes learn that its users went offline', { timeout: 60_000 }, async () => {
+    const [doomed, watching] = cluster.nodes as [ClusterNode, ClusterNode];
+    try {
+      const carol = await cluster.register();
+      const dave = await cluster.register();
+      const c = await WsClient.connect(doomed.wsUrl, carol.token);
+      const d = await WsClient.connect(watching.wsUrl, dave.token);
+      sockets.push(c, d);
+      d.send({ type: 'presence.subscribe', users: [carol.userId] });
+      assert.equal((await d.next((f) => f.type === 'presence')).online, true);
+
+      const killedAt = Date.now();
+      await cluster.killNode(doomed);
+      // No node says goodbye for carol: her directory entry expires (15 s), then a survivor notices.
+      const offline = await d.next((f) => f.type === 'presence', 40_000);
+      assert.equal(offline.user, carol.userId);
+      assert.equal(offline.online, false);
+      assert.ok(offline.lastSeen >= killedAt, 'lastSeen is when the loss was noticed, not older');
+      assert.deepEqual(await d.quietFor(300, 'presence'), [], 'told once');
+    } finally {
+      await ensureRunning(doomed);
+    }
+  });
+
   async function ensureRunning(node: ClusterNode): Promise<void> {
     if (node.running) return;
     await cluster.startNode(node);

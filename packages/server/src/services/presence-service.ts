@@ -25,7 +25,19 @@ export class PresenceService {
   /** The socket closed; the user goes offline unless a newer connection already took over. */
   async disconnect(userId: string, connectionId: string): Promise<void> {
     const wasHolder = await this.bus.releaseDevice(userId, connectionId);
-    if (!wasHolder) return;
+    if (wasHolder) await this.wentOffline(userId);
+  }
+
+  /** Which of these users the directory still names online, on any node. */
+  onlineAmong(userIds: string[]): Promise<Set<string>> {
+    return this.bus.onlineUsers(userIds);
+  }
+
+  /**
+   * The user went offline without a word: its node died, and its directory entry expired.
+   * Told to every node like a disconnect, so watchers everywhere learn of it.
+   */
+  async wentOffline(userId: string): Promise<void> {
     const lastSeen = this.now();
     await this.store.setLastSeen(userId, lastSeen);
     await this.bus.publishPresence({ userId, online: false, lastSeen });

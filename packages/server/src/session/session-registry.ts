@@ -9,6 +9,8 @@ export class SessionRegistry {
   readonly all = new Set<Session>();
   private readonly byUser = new Map<string, Session>();
   private readonly watchers = new Map<string, Set<Session>>();
+  /** Of the watched users, those whose watchers were last told they are online. */
+  private readonly toldOnline = new Set<string>();
 
   add(session: Session): void {
     this.all.add(session);
@@ -27,7 +29,10 @@ export class SessionRegistry {
     for (const user of session.watching) {
       const set = this.watchers.get(user);
       set?.delete(session);
-      if (set?.size === 0) this.watchers.delete(user);
+      if (set?.size === 0) {
+        this.watchers.delete(user);
+        this.toldOnline.delete(user);
+      }
     }
   }
 
@@ -52,9 +57,21 @@ export class SessionRegistry {
     this.byUser.get(userId)?.onSignal(signal);
   }
 
+  /** Watched users whose watchers believe them online: the ones a dead node could leave behind. */
+  get watchedOnline(): string[] {
+    return [...this.toldOnline];
+  }
+
+  /** A presence frame went to a watcher of `userId` (a snapshot or a change). */
+  noteTold(userId: string, online: boolean): void {
+    if (online && this.watchers.has(userId)) this.toldOnline.add(userId);
+    else this.toldOnline.delete(userId);
+  }
+
   dispatchPresence(change: PresenceChange): void {
     const set = this.watchers.get(change.userId);
     if (set === undefined) return;
+    this.noteTold(change.userId, change.online);
     const frame =
       change.online || change.lastSeen === undefined
         ? { type: 'presence', user: change.userId, online: change.online }

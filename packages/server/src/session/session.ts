@@ -244,7 +244,10 @@ export class Session {
     this.deps.registry.watch(this, wanted);
     await this.guard(undefined, async () => {
       const frames = await this.deps.presence.snapshot(wanted);
-      for (const frame of frames) this.sendFrame(frame);
+      for (const frame of frames) {
+        this.sendFrame(frame);
+        this.deps.registry.noteTold(frame.user, frame.online);
+      }
       const known = new Set(frames.map((frame) => frame.user));
       const unknown = wanted.filter((user) => !known.has(user));
       if (unknown.length > 0) {

@@ -25,6 +25,7 @@ import { HealthService } from '../services/health-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
 import { RegistrationService } from '../services/registration-service.js';
+import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { selectBus, selectSms, selectStore } from './select-adapters.js';
 
@@ -38,6 +39,8 @@ export interface CourierNode {
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
+/** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
+const PRESENCE_CHECK_MS = 5_000;
 
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
@@ -120,6 +123,8 @@ export async function startNode(options: Options): Promise<CourierNode> {
 
   await app.listen({ port: options.port, host: options.host });
   lag.reset();
+  // Only a cluster loses devices without a word (a node dies); one node always says goodbye.
+  const reconciler = options.redisUrl === undefined ? undefined : new PresenceReconciler(registry, presence, PRESENCE_CHECK_MS, logger);
   const { port } = app.server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
@@ -146,6 +151,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       await gateway.drain();
       await app.close();
       await backlog.stop();
+      await reconciler?.stop();
       await sweeping;
       await bus.close();
       await limiter.close();
