@@ -144,10 +144,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
       open.push(stale, live);
       stale.send({ type: 'auth', token: device.token });
       stale.socket.close();
-      // Node 1 has seen the close (its auth may still be running) before the live auth is sent:
-      // which of two sockets that are both open authenticated "last" is no order the server can
-      // know across nodes, but a socket the node knows is closed must never take the device.
-      await stale.closed;
+      // Whichever node's claim lands first, the socket opened last (live) keeps the device.
       live.send({ type: 'auth', token: device.token });
       await live.next((f) => f.type === 'ready');
       const evicted = await Promise.race([live.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 300))]);
@@ -155,6 +152,20 @@ describe('a cluster of three nodes behind HAProxy', () => {
       assert.equal((await cluster.holderOf(device.userId))?.name, 'node2', `attempt ${attempt}: the directory names the live connection`);
       live.socket.terminate();
     }
+  });
+
+  it('keeps the socket opened last when an older one on another node authenticates after it', { timeout: 15_000 }, async () => {
+    const device = await cluster.register(n1.url);
+    const older = await WsClient.open(n1.wsUrl);
+    const newer = await WsClient.open(n2.wsUrl);
+    open.push(older, newer);
+    newer.send({ type: 'auth', token: device.token });
+    await newer.next((f) => f.type === 'ready');
+    older.send({ type: 'auth', token: device.token });
+    assert.equal((await older.closed).code, 4002);
+    const evicted = await Promise.race([newer.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 300))]);
+    assert.equal(evicted, undefined, `the newer socket was closed with ${evicted?.code}`);
+    assert.equal((await cluster.holderOf(device.userId))?.name, 'node2');
   });
 
   it('carries presence and typing across nodes', async () => {

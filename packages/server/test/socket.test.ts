@@ -53,6 +53,19 @@ describe('the socket', () => {
     assert.equal((await second.next()).type, 'pong');
   });
 
+  it('keeps the connection opened last when an older one authenticates after it (4002 for the older)', { timeout: 15_000 }, async () => {
+    const account = await t.register();
+    const older = await WsClient.open(t.wsUrl);
+    const newer = await WsClient.open(t.wsUrl);
+    newer.send({ type: 'auth', token: account.token });
+    await newer.next((f) => f.type === 'ready');
+    older.send({ type: 'auth', token: account.token });
+    assert.equal((await older.closed).code, 4002);
+    newer.send({ type: 'ping' });
+    assert.equal((await newer.next()).type, 'pong', 'the newer connection is still the device\'s');
+    newer.socket.terminate();
+  });
+
   it('answers ping with pong', async () => {
     const { client } = await t.connectNew();
     client.send({ type: 'ping' });

@@ -12,6 +12,10 @@ import type { DurableEvent } from '../domain/events.js';
  * - A signal reaches the node that holds the device when it is sent, or nobody.
  * - `claimDevice` makes this node the holder; the node that held the device before (another
  *   node, or this one with another connection) gets a `replaced` signal for the old connection.
+ *   Connection ids compare as strings in the order the connections were opened, and a claim by
+ *   a connection older than the holder is refused: whichever node's claim lands first, the
+ *   device's newest connection wins, as the contract's "the second connection replaces the
+ *   first" says.
  * - `releaseDevice` removes the entry only while it still names that connection, so a late
  *   release of a replaced connection never hides the new one.
  * - A node that dies stops being named holder within the directory's time-to-live.
@@ -24,8 +28,11 @@ export interface Bus {
   /** Resolves when the bus is reachable. */
   ping(): Promise<void>;
 
-  /** Records that this node holds the device's socket on `connectionId`. */
-  claimDevice(userId: string, connectionId: string): Promise<void>;
+  /**
+   * Records that this node holds the device's socket on `connectionId`; false (and nothing
+   * changed) when a newer connection of the device already holds it.
+   */
+  claimDevice(userId: string, connectionId: string): Promise<boolean>;
   /** Forgets the holder if it is still `connectionId`; true when it was (the device is now offline). */
   releaseDevice(userId: string, connectionId: string): Promise<boolean>;
   /** Which of these users have a device online anywhere. */

@@ -16,10 +16,14 @@ export class PresenceService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** This node now holds the device's socket; any older connection, here or elsewhere, is replaced. */
-  async connect(userId: string, connectionId: string): Promise<void> {
-    await this.bus.claimDevice(userId, connectionId);
+  /**
+   * This node now holds the device's socket; any older connection, here or elsewhere, is
+   * replaced. False when a newer connection of the device already holds it.
+   */
+  async connect(userId: string, connectionId: string): Promise<boolean> {
+    if (!(await this.bus.claimDevice(userId, connectionId))) return false;
     await this.bus.publishPresence({ userId, online: true });
+    return true;
   }
 
   /** The socket closed; the user goes offline unless a newer connection already took over. */

@@ -180,11 +180,21 @@ export class Session {
     this.userId = identity.userId;
     this.tokenHash = identity.tokenHash;
     this.log = this.log.child({ user: identity.userId });
+    const newer = this.deps.registry.get(identity.userId);
+    if (newer !== undefined && newer.connection.id > this.connection.id) {
+      // This socket was opened before the one that already holds the device here.
+      this.close(CloseCodes.replaced, 'replaced by a newer connection');
+      return;
+    }
     const previous = this.deps.registry.authenticate(identity.userId, this);
     previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
     const latestSeq = await this.deps.messaging.lastSeq(identity.userId);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
-    await this.deps.presence.connect(identity.userId, this.connection.id);
+    if (!(await this.deps.presence.connect(identity.userId, this.connection.id))) {
+      // A newer connection of this device (on another node) won the race to the directory.
+      this.close(CloseCodes.replaced, 'replaced by a newer connection');
+      return;
+    }
     if (!this.connection.isOpen) {
       // Closed during the claim, never ready: give the device back (unless a newer connection
       // already took it), or the directory would name this dead socket until the node stops.

@@ -36,7 +36,8 @@ export function runBusContract(
     let live: Bus[] = [];
 
     const user = (): string => `+1555${run}${String(++counter).padStart(4, '0')}`;
-    const connection = (): string => `conn-${run}-${++counter}`;
+    // Connection ids sort in opening order, as the gateway's do.
+    const connection = (): string => `conn-${run}-${String(++counter).padStart(8, '0')}`;
 
     async function node(): Promise<Node> {
       const nodeId = `node-${run}-${++counter}`;
@@ -144,6 +145,18 @@ export function runBusContract(
       assert.deepEqual(a.rec.signalsFor(u).slice(0, -1), [{ kind: 'replaced', connectionId: c1 }]);
     });
 
+    it('refuses a claim by a connection older than the holder, and tells nobody', async () => {
+      const a = await node();
+      const u = user();
+      const [older, newer] = [connection(), connection()];
+      assert.equal(await a.bus.claimDevice(u, newer), true);
+      assert.equal(await a.bus.claimDevice(u, older), false);
+      await fence(a.bus, a, u);
+      assert.deepEqual(a.rec.signalsFor(u).filter((s) => s.kind === 'replaced'), []);
+      assert.equal(await a.bus.releaseDevice(u, older), false, 'the older one never held it');
+      assert.equal(await a.bus.releaseDevice(u, newer), true, 'the newer one still does');
+    });
+
     it('keeps the new holder when the replaced connection releases late', async () => {
       const a = await node();
       const u = user();
@@ -201,6 +214,18 @@ export function runBusContract(
       await a.rec.until(`${count} signals`, () => a.rec.signals.length === count);
       assert.deepEqual(numbers(a.rec.signalsFor(u)), Array.from({ length: count }, (_, n) => n));
       assert.equal(b.rec.signals.length, 0);
+    });
+
+    it('keeps the newest connection when an older one claims later from another node', async () => {
+      const [a, b] = [await node(), await node()];
+      const u = user();
+      const [older, newer] = [connection(), connection()];
+      assert.equal(await b.bus.claimDevice(u, newer), true);
+      assert.equal(await a.bus.claimDevice(u, older), false);
+      await fence(a.bus, b, u);
+      assert.deepEqual(b.rec.signalsFor(u).filter((s) => s.kind === 'replaced'), [], 'the newer connection is left alone');
+      assert.equal(await a.bus.releaseDevice(u, older), false);
+      assert.deepEqual(await a.bus.onlineUsers([u]), new Set([u]));
     });
 
     it('tells the old node when another node claims the device', async () => {

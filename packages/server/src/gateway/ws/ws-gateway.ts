@@ -75,7 +75,7 @@ export class WsGateway {
 
   private accept(ws: WebSocket, request: IncomingMessage): void {
     const address = request.socket.remoteAddress ?? 'unknown';
-    const connection = new WsConnection(ws, randomBytes(8).toString('hex'), address);
+    const connection = new WsConnection(ws, newConnectionId(), address);
     const session = new Session(connection, this.sessionDeps);
     const log = this.logger.child({ conn: connection.id, addr: address });
     const limiter = this.settings.framesPerSecond === undefined ? undefined : new FrameRateLimiter(this.settings.framesPerSecond);
@@ -121,4 +121,16 @@ export class WsGateway {
       ws.ping();
     }
   }
+}
+
+/**
+ * A connection id that sorts, as a string, in the order connections were opened (time first,
+ * fixed width), so that the directory can keep a device's newest connection whichever node's
+ * claim arrives first.
+ */
+export function newConnectionId(): string {
+  // Microseconds of wall-clock time: two sockets opened one after the other, even within one
+  // millisecond, sort in that order.
+  const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  return `${micros.toString(36).padStart(12, '0')}${randomBytes(6).toString('hex')}`;
 }

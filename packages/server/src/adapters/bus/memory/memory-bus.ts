@@ -28,13 +28,15 @@ export class MemoryBus implements Bus {
     this.assertOpen();
   }
 
-  async claimDevice(userId: string, connectionId: string): Promise<void> {
+  async claimDevice(userId: string, connectionId: string): Promise<boolean> {
     this.assertOpen();
     const previous = this.holders.get(userId);
+    if (previous !== undefined && previous > connectionId) return false;
     this.holders.set(userId, connectionId);
     if (previous !== undefined && previous !== connectionId) {
       this.deliver(userId, { kind: 'replaced', connectionId: previous });
     }
+    return true;
   }
 
   async releaseDevice(userId: string, connectionId: string): Promise<boolean> {

@@ -25,6 +25,23 @@ return holder
 `;
 
 /**
+ * Takes the device for a connection unless a newer one holds it: connection ids sort in the order
+ * connections were opened, so the newest wins whichever claim lands first.
+ * KEYS[1] directory key; ARGV[1] the new holder; ARGV[2] TTL in ms; ARGV[3] its connection id.
+ * Returns {1, previous holder or nothing} when taken, {0, holder} when refused.
+ */
+const CLAIM_LUA = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local sep = string.find(current, '|', 1, true)
+  if sep and string.sub(current, sep + 1) > ARGV[3] then return {0, current} end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if current then return {1, current} end
+return {1}
+`;
+
+/**
  * Deletes each key only while it still names the given holder, so a late release of a replaced
  * connection never removes the new one. KEYS directory keys; ARGV the holders, in the same order.
  * Returns how many were deleted.
@@ -65,6 +82,7 @@ return taken
 `;
 
 export interface BusCommands {
+  courierBusClaim(key: string, holder: string, ttlMs: number, connectionId: string): Promise<[number, string?]>;
   courierBusSignal(key: string, nodeId: string, channelPrefix: string, message: string): Promise<string | null>;
   /** Takes the number of keys first, then the keys, then the holders. */
   courierBusRelease(...args: (string | number)[]): Promise<number>;
@@ -74,6 +92,7 @@ export interface BusCommands {
 
 /** Registers the scripts (sent by SHA, with a fallback to the source when Redis lacks them). */
 export function withBusCommands(redis: Redis): Redis & BusCommands {
+  redis.defineCommand('courierBusClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
   redis.defineCommand('courierBusSignal', { numberOfKeys: 1, lua: SIGNAL_LUA });
   redis.defineCommand('courierBusRelease', { lua: RELEASE_LUA });
   redis.defineCommand('courierBusRefresh', { lua: REFRESH_LUA });

@@ -122,12 +122,21 @@ export class RedisBus implements Bus {
     }
   }
 
-  async claimDevice(userId: string, connectionId: string): Promise<void> {
+  async claimDevice(userId: string, connectionId: string): Promise<boolean> {
     const localPrevious = this.held.get(userId);
+    // A newer connection held here already: nothing to ask Redis.
+    if (localPrevious !== undefined && localPrevious > connectionId) return false;
     this.held.set(userId, connectionId);
     const mine = formatHolder(this.nodeId, connectionId);
-    const previousValue = await this.redis.set(this.key(userId), mine, 'PX', this.ttlMs, 'GET');
-    const previous = previousValue === null ? undefined : parseHolder(previousValue);
+    const [taken, previousValue] = await this.redis.courierBusClaim(this.key(userId), mine, this.ttlMs, connectionId);
+    if (taken !== 1) {
+      if (this.held.get(userId) === connectionId) {
+        if (localPrevious === undefined) this.held.delete(userId);
+        else this.held.set(userId, localPrevious);
+      }
+      return false;
+    }
+    const previous = previousValue === undefined || previousValue === null ? undefined : parseHolder(previousValue);
     if (previous !== undefined && previousValue !== mine) await this.replace(userId, previous);
     // The directory may have forgotten an older socket of this node (an entry lost with a Redis
     // restart, say); that socket must still be told it was replaced.
@@ -138,6 +147,7 @@ export class RedisBus implements Bus {
     ) {
       this.deliverLocal(userId, { kind: 'replaced', connectionId: localPrevious });
     }
+    return true;
   }
 
   async releaseDevice(userId: string, connectionId: string): Promise<boolean> {
