@@ -54,7 +54,7 @@ describe('logs', () => {
     const authenticated = lines.find((l) => l.msg === 'authenticated' && l.user === userId);
     assert.ok(authenticated, 'the authentication is logged');
     const conn = authenticated.conn as string;
-    assert.match(conn, /^[0-9a-f]{16}$/);
+    assert.match(conn, /^[0-9a-z]{12}[0-9a-f]{12}$/);
     const aboutIt = lines.filter((l) => l.conn === conn);
     assert.deepEqual(aboutIt.map((l) => l.msg), ['authenticated', 'connection closed']);
     for (const line of aboutIt) {
