@@ -15,10 +15,6 @@ export class HealthService {
     this.draining = true;
   }
 
-  get isDraining(): boolean {
-    return this.draining;
-  }
-
   liveness(): { status: 'ok' } | { status: 'degraded'; alerts: string[] } {
     const alerts = this.firingAlerts();
     return alerts.length === 0 ? { status: 'ok' } : { status: 'degraded', alerts };

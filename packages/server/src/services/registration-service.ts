@@ -13,8 +13,7 @@ export interface RegistrationSettings {
   limits?: { perPhone: number; perAddress: number; windowMs: number };
 }
 
-export const PHONE_PATTERN = '^\\+[0-9]{8,15}$';
-const phoneRegex = new RegExp(PHONE_PATTERN);
+const phoneRegex = /^\+[0-9]{8,15}$/;
 
 /** Phone verification by one-time code, device tokens, and revocation of the previous device. */
 export class RegistrationService {

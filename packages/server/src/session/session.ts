@@ -76,17 +76,9 @@ export class Session {
     deps.registry.add(this);
   }
 
-  get isReady(): boolean {
-    return this.state === 'ready';
-  }
-
   /** Events waiting for this device: not yet pushed, or pushed and not acked. */
   get queueLength(): number {
     return this.pump.queueLength;
-  }
-
-  get sendBufferBytes(): number {
-    return this.bufferedBytes;
   }
 
   /** The gateway's entry point for every frame that passed its schema. */
