@@ -16,7 +16,7 @@
  * handled by no listener is still acked.
  *
  * The core is browser-safe: it uses only `fetch`, `crypto`, timers and the WebSocket constructor
- * it is given (default: `globalThis.WebSocket`; in Node 20 import from `@courier/client/node`).
+ * it is given (default: `globalThis.WebSocket`; in Node 20 import from `courier-chat-client/node`).
  */
 import { ClientEventBus } from './client-event-bus.js';
 import type { ClientEvents } from './client-events.js';

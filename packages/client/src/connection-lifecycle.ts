@@ -137,7 +137,7 @@ export class ConnectionLifecycle {
     if (token === undefined) throw new TypeError('no token: register first (CourierClient.register)');
     const WebSocketCtor = this.options.WebSocket ?? platformWebSocket();
     if (WebSocketCtor === undefined) {
-      throw new TypeError("no WebSocket here: pass options.WebSocket (in Node 20, import from '@courier/client/node')");
+      throw new TypeError("no WebSocket here: pass options.WebSocket (in Node 20, import from 'courier-chat-client/node')");
     }
     this.#state = 'connecting';
     const ws = new WebSocketCtor(socketUrl(this.options.url));

@@ -1,6 +1,6 @@
 /**
- * @courier/client: the Courier SDK. Browser-safe: no Node module is imported here. In Node 20,
- * which has no global WebSocket, import from `@courier/client/node` instead.
+ * courier-chat-client: the Courier SDK. Browser-safe: no Node module is imported here. In Node 20,
+ * which has no global WebSocket, import from `courier-chat-client/node` instead.
  */
 export { CourierClient } from './client.js';
 export type { ClientEvents, CloseInfo, DisconnectInfo } from './client-events.js';

@@ -1,5 +1,5 @@
 /**
- * @courier/client/node: the SDK with the `ws` package as its default WebSocket, since Node 20
+ * courier-chat-client/node: the SDK with the `ws` package as its default WebSocket, since Node 20
  * has no global one. Everything else is the browser-safe core, unchanged.
  */
 import WebSocket from 'ws';

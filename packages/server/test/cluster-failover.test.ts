@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CourierClient, type DisconnectInfo, type SentAnswer } from '@courier/client/node';
+import { CourierClient, type DisconnectInfo, type SentAnswer } from 'courier-chat-client/node';
 import { Cluster, type ClusterNode } from './support/cluster.js';
 import type { Account } from './support/registration.js';
 import { WsClient, type Frame } from './support/ws-client.js';

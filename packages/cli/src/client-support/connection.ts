@@ -1,5 +1,5 @@
 /** Opening the SDK client of a profile for a command, with errors a person can act on. */
-import { CourierClient, type CourierClientOptions, type DisconnectInfo } from '@courier/client/node';
+import { CourierClient, type CourierClientOptions, type DisconnectInfo } from 'courier-chat-client/node';
 import type { Profile } from './profile.js';
 
 /** Connects, giving up after `timeoutMs` with the reason of the last failed attempt. */

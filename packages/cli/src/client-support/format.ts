@@ -1,5 +1,5 @@
 /** One readable line per event for `listen` (and the receipts `send` prints). */
-import type { GroupEvent, MediaRef, MessageEvent, PresenceEvent, ReceiptEvent, TypingEvent } from '@courier/client/node';
+import type { GroupEvent, MediaRef, MessageEvent, PresenceEvent, ReceiptEvent, TypingEvent } from 'courier-chat-client/node';
 
 /** Local wall-clock time, HH:MM:SS. */
 export function clock(ts: number = Date.now()): string {

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { env } from 'node:process';
-import type { ClientStorage } from '@courier/client/node';
+import type { ClientStorage } from 'courier-chat-client/node';
 import { UsageError } from './options.js';
 
 export interface Profile {

@@ -1,7 +1,7 @@
 /** `courier register <phone>`: asks the server for a code, reads it on stdin, saves the token. */
 import { stdin, stdout } from 'node:process';
 import { createInterface } from 'node:readline';
-import { CourierApiError, CourierClient } from '@courier/client/node';
+import { CourierApiError, CourierClient } from 'courier-chat-client/node';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { profilePath, saveProfile } from '../client-support/profile.js';
 

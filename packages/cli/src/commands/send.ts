@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { stdout } from 'node:process';
 import { Readable } from 'node:stream';
-import type { MediaRef, ReceiptEvent } from '@courier/client/node';
+import type { MediaRef, ReceiptEvent } from 'courier-chat-client/node';
 import { clientFor, connectOrFail } from '../client-support/connection.js';
 import { formatReceipt } from '../client-support/format.js';
 import { mimeOf } from '../client-support/mime.js';

@@ -1,5 +1,5 @@
 import { env, exit, stderr, stdout } from 'node:process';
-import { OptionError, optionsHelp, parseOptions, startNode } from '@courier/server';
+import { OptionError, optionsHelp, parseOptions, startNode } from 'courier-chat-server';
 
 /** `courier serve`: one node; SIGTERM or SIGINT stops it gracefully. */
 export async function run(args: string[]): Promise<void> {
