@@ -361,15 +361,16 @@ describe('media retention', () => {
     blobs = new LocalDiskBlobStore(join(root, 'media'));
     await blobs.init();
     clock = 1_000_000;
-    media = new MediaService(store, blobs, { maxBytes: MiB, retentionMs: DAY }, () => clock);
+    media = new MediaService(store, blobs, { maxBytes: MiB, retentionMs: DAY, quotaBytes: 1024 * MiB }, () => clock);
   });
   after(async () => {
     await store.close();
     await rm(root, { recursive: true, force: true });
   });
 
-  const put = (bytes: Buffer, mime = 'image/png') => media.upload(Readable.from([bytes]), mime);
-  const kept = async (hash: string) => (await media.find(hash)) !== undefined && (await blobs.stat(hash)) !== undefined;
+  const uploader = '+15550000009';
+  const put = (bytes: Buffer, mime = 'image/png') => media.upload(Readable.from([bytes]), mime, uploader, MiB);
+  const kept = async (hash: string) => (await media.find(hash, uploader)) !== undefined && (await blobs.stat(hash)) !== undefined;
 
   it('removes old unreferenced blobs, keeps those an undelivered message refers to until it is acked', async () => {
     const alice = '+15550000001';
@@ -414,7 +415,7 @@ describe('media retention', () => {
     assert.equal(again.hash, first.hash);
     await media.sweep();
     assert.ok(await kept(first.hash), 'the second upload restarted its retention');
-    const record = await media.find(first.hash);
+    const record = await media.find(first.hash, uploader);
     assert.equal(record?.mime, 'image/gif');
     assert.equal(record?.createdAt, clock);
   });

@@ -1,7 +1,7 @@
 import { CourierError } from '../domain/errors.js';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../ports/store.js';
+import type { MediaRecord, PendingCode, PresencePair, PresenceVisibility, RetentionTimes, SendResult, Store } from '../ports/store.js';
 
 /** Where a TimedStore reports; NodeMetrics is the one in production. */
 export interface StoreObserver {
@@ -110,6 +110,36 @@ export class TimedStore implements Store {
     return this.write('changeGroup', () => this.inner.changeGroup(groupId, change));
   }
 
+  setBlocked(blocker: string, blocked: string, on: boolean, now: number): Promise<void> {
+    return this.write('setBlocked', () => this.inner.setBlocked(blocker, blocked, on, now));
+  }
+  blockedBy(blocker: string): Promise<string[]> {
+    return this.counted('blockedBy', () => this.inner.blockedBy(blocker));
+  }
+  blockedEitherWay(a: string, b: string): Promise<boolean> {
+    return this.counted('blockedEitherWay', () => this.inner.blockedEitherWay(a, b));
+  }
+  setPresenceVisibility(userId: string, visibility: PresenceVisibility): Promise<void> {
+    return this.write('setPresenceVisibility', () => this.inner.setPresenceVisibility(userId, visibility));
+  }
+  presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]> {
+    return this.counted('presenceAllowed', () => this.inner.presenceAllowed(pairs));
+  }
+  deleteAccount(
+    userId: string,
+    leave: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
+    return this.write('deleteAccount', () => this.inner.deleteAccount(userId, leave));
+  }
+  grantMedia(hash: string, userId: string, uploadedBytes: number, now: number): Promise<void> {
+    return this.write('grantMedia', () => this.inner.grantMedia(hash, userId, uploadedBytes, now));
+  }
+  mayFetchMedia(hash: string, userId: string): Promise<boolean> {
+    return this.counted('mayFetchMedia', () => this.inner.mayFetchMedia(hash, userId));
+  }
+  uploadedBytesSince(userId: string, since: number): Promise<number> {
+    return this.counted('uploadedBytesSince', () => this.inner.uploadedBytesSince(userId, since));
+  }
   saveMedia(media: MediaRecord): Promise<void> {
     return this.write('saveMedia', () => this.inner.saveMedia(media));
   }

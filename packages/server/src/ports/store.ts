@@ -63,6 +63,11 @@ export interface Store {
    * `message.to` is kept as given (a userId, or the groupId of a group message).
    * Idempotent per (message.from, message.id): a repeat appends nothing and answers
    * `duplicate: true` with the first serverId and ts.
+   *
+   * In the same transaction: for a 1:1 message (no `group`), a recipient who blocked the sender
+   * gets nothing (the send is still remembered, so a repeat answers the same), and the others
+   * become the sender's contacts; every recipient that gets a message carrying `media` may
+   * fetch that blob from then on.
    */
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult>;
 
@@ -110,7 +115,44 @@ export interface Store {
     change: (group: Group) => { group: Group; events: InboxEntry[] },
   ): Promise<{ group: Group; appended: Appended[] }>;
 
+  // Blocking, privacy and account deletion ---------------------------------------
+
+  /** Blocks or unblocks; blocking twice, or unblocking a user not blocked, changes nothing. */
+  setBlocked(blocker: string, blocked: string, on: boolean, now: number): Promise<void>;
+  /** The users `blocker` blocks, in the order they were blocked. */
+  blockedBy(blocker: string): Promise<string[]>;
+  /** True when either user blocks the other. */
+  blockedEitherWay(a: string, b: string): Promise<boolean>;
+  setPresenceVisibility(userId: string, visibility: PresenceVisibility): Promise<void>;
+  /**
+   * Of the given (user, watcher) pairs, those where the watcher may see the user's presence: no
+   * block between them either way, and the user's visibility is `everyone`, or `contacts` and
+   * the watcher is a contact (a 1:1 message exchanged) or shares a group with it. A user always
+   * sees itself; a user with no account is seen by nobody.
+   */
+  presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]>;
+  /**
+   * Removes the account and everything of it, in one transaction: its token, inbox, code,
+   * blocks (both ways), contacts, presence setting, media access and sends remembered for
+   * idempotency. For each group it is a member of, `leave` decides the group without it and
+   * the events to append (to the other members), as `changeGroup` does. Answers the token
+   * hash it had (undefined when there was no account) and the events appended.
+   */
+  deleteAccount(
+    userId: string,
+    leave: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ tokenHash?: string; appended: Appended[] }>;
+
   // Media -------------------------------------------------------------------
+
+  /**
+   * Lets `userId` fetch the blob; `uploadedBytes` (0 for a recipient) counts against its
+   * upload quota from `now`. A second grant of the same blob to the same user keeps the first.
+   */
+  grantMedia(hash: string, userId: string, uploadedBytes: number, now: number): Promise<void>;
+  mayFetchMedia(hash: string, userId: string): Promise<boolean>;
+  /** Bytes of the blobs `userId` uploaded (and was first to grant itself) at or after `since`. */
+  uploadedBytesSince(userId: string, since: number): Promise<number>;
 
   /** Records a stored blob; a second record of the same hash keeps the first. */
   saveMedia(media: MediaRecord): Promise<void>;
@@ -125,6 +167,13 @@ export interface Store {
   sweep(now: number, keepFor: RetentionTimes): Promise<void>;
   /** Undelivered events in all inboxes, and the time of the oldest (undefined when none). */
   backlog(): Promise<{ events: number; oldestTs?: number }>;
+}
+
+export type PresenceVisibility = 'everyone' | 'contacts' | 'nobody';
+
+export interface PresencePair {
+  user: string;
+  watcher: string;
 }
 
 export interface PendingCode {

@@ -7,7 +7,11 @@ import { KeyedLock } from './keyed-lock.js';
 export interface MediaSettings {
   maxBytes: number;
   retentionMs: number;
+  /** Bytes one user may upload per 24 hours. */
+  quotaBytes: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** What an upload answers, and what a message's `media` object repeats. */
 export interface StoredMedia {
@@ -45,11 +49,28 @@ export class MediaService {
   }
 
   /**
-   * Streams the body into the blob store and records it. The same bytes uploaded again keep
-   * their first record (and so their first mime); the answer carries this upload's mime.
+   * Bytes `userId` may still upload now: the most one upload may have, or less when its quota
+   * for the last 24 hours is nearly used. Throws `quota_exceeded` when `declared` bytes (the
+   * request's Content-Length, when it has one) do not fit.
    */
-  async upload(body: Readable, mime: string): Promise<StoredMedia> {
-    const { hash, size } = await this.blobs.put(body, this.settings.maxBytes);
+  async allowance(userId: string, declared?: number): Promise<number> {
+    const used = await this.store.uploadedBytesSince(userId, this.now() - DAY_MS);
+    const left = this.settings.quotaBytes - used;
+    if (left <= 0 || (declared !== undefined && declared > left && declared <= this.settings.maxBytes)) throw quotaExceeded(this.settings.quotaBytes);
+    return Math.min(left, this.settings.maxBytes);
+  }
+
+  /**
+   * Streams the body into the blob store, at most `allowance` bytes, and records it with the
+   * uploader allowed to fetch it. The same bytes uploaded again keep their first record (and
+   * so their first mime); the answer carries this upload's mime.
+   */
+  async upload(body: Readable, mime: string, uploader: string, allowance: number): Promise<StoredMedia> {
+    const { hash, size } = await this.blobs.put(body, allowance).catch((err: unknown) => {
+      // Past the quota's share rather than past the size limit: say which.
+      if (err instanceof CourierError && err.code === 'too_large' && allowance < this.settings.maxBytes) throw quotaExceeded(this.settings.quotaBytes);
+      throw err;
+    });
     return this.#locks.run(hash, async () => {
       // A sweep may have removed these very bytes between the put (which found them stored) and now.
       if ((await this.blobs.stat(hash)) === undefined) {
@@ -65,13 +86,18 @@ export class MediaService {
         await this.store.deleteMedia(hash);
         await this.store.saveMedia({ ...existing, createdAt: now });
       }
+      await this.store.grantMedia(hash, uploader, size, now);
       return { hash, size, mime };
     });
   }
 
-  /** The record of a stored blob, or undefined (for a malformed hash too). */
-  async find(hash: string): Promise<MediaRecord | undefined> {
+  /**
+   * The record of a stored blob `userId` may fetch (it uploaded it, or was sent a message
+   * carrying it), or undefined: for a malformed or unknown hash, and for a blob it may not fetch.
+   */
+  async find(hash: string, userId: string): Promise<MediaRecord | undefined> {
     if (!CONTENT_HASH.test(hash)) return undefined;
+    if (!(await this.store.mayFetchMedia(hash, userId))) return undefined;
     const record = await this.store.getMedia(hash);
     if (record === undefined) return undefined;
     const blob = await this.blobs.stat(hash);
@@ -122,4 +148,8 @@ export class MediaService {
   #expired(record: MediaRecord, now: number): boolean {
     return record.createdAt < now - this.settings.retentionMs;
   }
+}
+
+function quotaExceeded(quotaBytes: number): CourierError {
+  return new CourierError('quota_exceeded', `Uploads are limited to ${quotaBytes} bytes per user per 24 hours.`, 429);
 }

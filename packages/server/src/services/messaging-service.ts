@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
@@ -28,15 +29,20 @@ const MAX_THUMBNAIL_BYTES = 16 * 1024;
 
 /** 1:1 and group messages, their acks and read receipts, and typing. */
 export class MessagingService {
-  /** Users never go away, so a user once found needs no second look-up (bounded). */
-  private readonly knownUsers = new Set<string>();
+  /**
+   * Users found registered, so that a send to them needs no second look-up. An account deleted
+   * since is still caught: the store refuses to append to an inbox without an account.
+   */
+  private readonly knownUsers: LRUCache<string, true>;
 
   constructor(
     private readonly messages: Store,
     private readonly bus: Bus,
     private readonly now: () => number = Date.now,
-    private readonly knownUsersLimit = 100_000,
-  ) {}
+    knownUsersLimit = 100_000,
+  ) {
+    this.knownUsers = new LRUCache({ max: knownUsersLimit });
+  }
 
   /**
    * Checks a send: its recipients, its media. Resolves with the message ready to store, or throws
@@ -97,20 +103,23 @@ export class MessagingService {
     await notifyAppended(this.bus, receipts);
   }
 
-  /** Passes typing on to the online recipients; nothing is stored. */
+  /**
+   * Passes typing on to the online recipients; nothing is stored. Between users who block each
+   * other (either way) it goes nowhere, and the sender is not told; in groups it is not filtered.
+   */
   async typing(from: string, to: string, active: boolean): Promise<void> {
-    const { recipients } = await this.recipientsOf(from, to);
+    const { recipients, group } = await this.recipientsOf(from, to);
+    if (group === undefined && (await this.messages.blockedEitherWay(from, to))) return;
     const frame = { type: 'typing', from, to, active };
     await Promise.all(recipients.map((userId) => this.bus.signalDevice(userId, { kind: 'frame', frame })));
   }
 
   private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
-      if (!this.knownUsers.has(to)) {
+      if (this.knownUsers.get(to) === undefined) {
         const known = await this.messages.existingUsers([to]);
         if (!known.has(to)) throw new CourierError('unknown_user', `No user ${to} is registered.`, 400);
-        if (this.knownUsers.size >= this.knownUsersLimit) this.knownUsers.clear();
-        this.knownUsers.add(to);
+        this.knownUsers.set(to, true);
       }
       return { recipients: [to] };
     }

@@ -47,13 +47,33 @@ export class PresenceService {
     await this.bus.publishPresence({ userId, online: false, lastSeen });
   }
 
-  /** One presence frame per known user; unknown users are left out. */
-  async snapshot(userIds: string[]): Promise<PresenceFrame[]> {
-    const [online, lastSeen] = await Promise.all([this.bus.onlineUsers(userIds), this.store.lastSeen(userIds)]);
-    return userIds
-      .filter((userId) => lastSeen.has(userId))
+  /**
+   * One presence frame per user the watcher may see (see `visibleTo`), and the users that are
+   * not registered. A user hidden from the watcher is in neither list.
+   */
+  async snapshot(watcher: string, userIds: string[]): Promise<{ frames: PresenceFrame[]; unknown: string[] }> {
+    const [online, lastSeen, visible] = await Promise.all([
+      this.bus.onlineUsers(userIds),
+      this.store.lastSeen(userIds),
+      this.visibleTo(watcher, userIds),
+    ]);
+    const frames: PresenceFrame[] = userIds
+      .filter((userId) => visible.has(userId))
       .map((user) =>
         online.has(user) ? { type: 'presence', user, online: true } : { type: 'presence', user, online: false, lastSeen: lastSeen.get(user)! },
       );
+    return { frames, unknown: userIds.filter((userId) => !lastSeen.has(userId)) };
+  }
+
+  /** Of `userIds`, those whose presence `watcher` may see (blocks and presence visibility). */
+  async visibleTo(watcher: string, userIds: string[]): Promise<Set<string>> {
+    const allowed = await this.store.presenceAllowed(userIds.map((user) => ({ user, watcher })));
+    return new Set(allowed.map((pair) => pair.user));
+  }
+
+  /** Of `watchers`, those who may see `userId`'s presence. */
+  async audienceOf(userId: string, watchers: string[]): Promise<Set<string>> {
+    const allowed = await this.store.presenceAllowed(watchers.map((watcher) => ({ user: userId, watcher })));
+    return new Set(allowed.map((pair) => pair.watcher));
   }
 }

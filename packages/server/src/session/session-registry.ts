@@ -1,6 +1,9 @@
 import type { DeviceSignal, PresenceChange } from '../ports/bus.js';
 import type { Session } from './session.js';
 
+/** Of `watchers`, those who may see `userId`'s presence (blocks and presence visibility). */
+export type PresenceAudience = (userId: string, watchers: string[]) => Promise<Set<string>>;
+
 /**
  * This node's sessions: every open socket, the authenticated one of each device, and who
  * watches whose presence. Signals from the bus land here and go to the right session.
@@ -11,6 +14,13 @@ export class SessionRegistry {
   private readonly watchers = new Map<string, Set<Session>>();
   /** Of the watched users, those whose watchers were last told they are online. */
   private readonly toldOnline = new Set<string>();
+  /** Per watched user, the presence change being passed on: changes of one user go out in order. */
+  private readonly presenceChains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly audience: PresenceAudience,
+    private readonly onAudienceError: (err: unknown) => void,
+  ) {}
 
   add(session: Session): void {
     this.all.add(session);
@@ -68,14 +78,31 @@ export class SessionRegistry {
     else this.toldOnline.delete(userId);
   }
 
+  /**
+   * Passes a presence change on to the watchers here that may see it. Changes of one user are
+   * passed on in the order they came; a watcher left out (blocked, or not in the user's
+   * visibility) gets nothing, not even that the user is hidden.
+   */
   dispatchPresence(change: PresenceChange): void {
+    if (!this.watchers.has(change.userId)) return;
+    const previous = this.presenceChains.get(change.userId) ?? Promise.resolve();
+    const next = previous.then(() => this.passOn(change)).catch(this.onAudienceError);
+    this.presenceChains.set(change.userId, next);
+    void next.then(() => {
+      if (this.presenceChains.get(change.userId) === next) this.presenceChains.delete(change.userId);
+    });
+  }
+
+  private async passOn(change: PresenceChange): Promise<void> {
     const set = this.watchers.get(change.userId);
     if (set === undefined) return;
+    const sessions = [...set];
+    const allowed = await this.audience(change.userId, [...new Set(sessions.map((session) => session.userId!))]);
     this.noteTold(change.userId, change.online);
     const frame =
       change.online || change.lastSeen === undefined
         ? { type: 'presence', user: change.userId, online: change.online }
         : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
-    for (const session of set) session.sendFrame(frame);
+    for (const session of sessions) if (allowed.has(session.userId!)) session.sendFrame(frame);
   }
 }

@@ -246,13 +246,11 @@ export class Session {
     }
     this.deps.registry.watch(this, wanted);
     await this.guard(undefined, async () => {
-      const frames = await this.deps.presence.snapshot(wanted);
+      const { frames, unknown } = await this.deps.presence.snapshot(this.userId!, wanted);
       for (const frame of frames) {
         this.sendFrame(frame);
         this.deps.registry.noteTold(frame.user, frame.online);
       }
-      const known = new Set(frames.map((frame) => frame.user));
-      const unknown = wanted.filter((user) => !known.has(user));
       if (unknown.length > 0) {
         this.sendError('unknown_user', `No user ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''} is registered; no presence for them.`);
       }

@@ -12,6 +12,8 @@ import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
+import { privacyRoutes } from '../gateway/http/routes/privacy-routes.js';
+import { PrivacyService } from '../services/privacy-service.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
 import { AlertMonitor } from '../observability/alerts.js';
@@ -74,7 +76,10 @@ export async function startNode(options: Options): Promise<CourierNode> {
   });
   const messaging = new MessagingService(store, bus);
   const presence = new PresenceService(store, bus);
-  const registry = new SessionRegistry();
+  const registry = new SessionRegistry(
+    (userId, watchers) => presence.audienceOf(userId, watchers),
+    (err) => logger.error({ err }, 'presence change not passed on: its audience could not be read'),
+  );
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
   const lag = new EventLoopLag(options.alertInterval);
   const alerts = new AlertMonitor(
@@ -95,7 +100,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   metrics.watch({ sessions: registry, backlog, lag, alerts });
   const health = new HealthService(store, bus, () => alerts.firing());
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
-  const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY });
+  const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY, quotaBytes: options.mediaQuotaBytes });
   await bus.start({
     onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
     onPresence: (change) => registry.dispatchPresence(change),
@@ -108,6 +113,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
+  privacyRoutes(app, registration, new PrivacyService(store, bus));
 
   const gateway = new WsGateway(
     app.server,

@@ -85,6 +85,39 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE accounts ADD COLUMN presence_visibility TEXT NOT NULL DEFAULT 'everyone';
+
+  CREATE TABLE blocks (
+    blocker    TEXT NOT NULL,
+    blocked    TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+  );
+  CREATE INDEX blocks_blocked ON blocks (blocked);
+
+  -- Users who exchanged a 1:1 message, each pair once with user_a < user_b.
+  CREATE TABLE contacts (
+    user_a TEXT NOT NULL,
+    user_b TEXT NOT NULL,
+    PRIMARY KEY (user_a, user_b)
+  );
+  CREATE INDEX contacts_b ON contacts (user_b);
+
+  -- Who may fetch a blob: its uploaders (uploaded_bytes > 0 counts against their daily quota)
+  -- and the recipients of messages carrying it.
+  CREATE TABLE media_access (
+    hash           TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    uploaded_bytes BIGINT NOT NULL,
+    at             BIGINT NOT NULL,
+    PRIMARY KEY (hash, user_id)
+  );
+  CREATE INDEX media_access_user ON media_access (user_id, at);
+
+  -- "Do these two users share a group" and "the groups of a user" without a scan.
+  CREATE INDEX groups_members ON groups USING GIN (members);
+  `,
 ];
 
 /** Any constant will do, as long as every node uses the same one: it names the migration lock. */

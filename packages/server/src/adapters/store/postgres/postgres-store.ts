@@ -2,9 +2,10 @@ import { Pool } from 'pg';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import type { MediaRecord, PendingCode, PresencePair, PresenceVisibility, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { deleteAccountIn, presenceAllowed } from './postgres-privacy.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
 import { runWriteBatch, writeWeight } from './postgres-write-batch.js';
@@ -206,7 +207,7 @@ export class PostgresStore implements Store {
   }
 
   async groupsOf(userId: string): Promise<Group[]> {
-    const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE $1 = ANY(members) ORDER BY created_at, group_id', [userId]);
+    const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE members @> ARRAY[$1] ORDER BY created_at, group_id', [userId]);
     return rows.map(groupFromRow);
   }
 
@@ -231,7 +232,66 @@ export class PostgresStore implements Store {
     });
   }
 
+  // Blocking, privacy and account deletion ---------------------------------------
+
+  async setBlocked(blocker: string, blocked: string, on: boolean, now: number): Promise<void> {
+    if (on) {
+      await this.pool.query('INSERT INTO blocks (blocker, blocked, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [blocker, blocked, now]);
+    } else {
+      await this.pool.query('DELETE FROM blocks WHERE blocker = $1 AND blocked = $2', [blocker, blocked]);
+    }
+  }
+
+  async blockedBy(blocker: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ blocked: string }>('SELECT blocked FROM blocks WHERE blocker = $1 ORDER BY created_at, blocked', [blocker]);
+    return rows.map((row) => row.blocked);
+  }
+
+  async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM blocks WHERE (blocker = $1 AND blocked = $2) OR (blocker = $2 AND blocked = $1) LIMIT 1',
+      [a, b],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async setPresenceVisibility(userId: string, visibility: PresenceVisibility): Promise<void> {
+    await this.pool.query('UPDATE accounts SET presence_visibility = $2 WHERE user_id = $1', [userId, visibility]);
+  }
+
+  presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]> {
+    if (pairs.length === 0) return Promise.resolve([]);
+    return presenceAllowed(this.pool, pairs);
+  }
+
+  deleteAccount(
+    userId: string,
+    leave: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
+    return withTransaction(this.pool, (client) => deleteAccountIn(client, userId, leave));
+  }
+
   // Media -------------------------------------------------------------------
+
+  async grantMedia(hash: string, userId: string, uploadedBytes: number, now: number): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO media_access (hash, user_id, uploaded_bytes, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [hash, userId, uploadedBytes, now],
+    );
+  }
+
+  async mayFetchMedia(hash: string, userId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM media_access WHERE hash = $1 AND user_id = $2', [hash, userId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async uploadedBytesSince(userId: string, since: number): Promise<number> {
+    const { rows } = await this.pool.query<{ bytes: string }>(
+      'SELECT coalesce(sum(uploaded_bytes), 0) AS bytes FROM media_access WHERE user_id = $1 AND at >= $2',
+      [userId, since],
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  }
 
   async saveMedia(media: MediaRecord): Promise<void> {
     await this.pool.query(
@@ -270,6 +330,11 @@ export class PostgresStore implements Store {
       await client.query('DELETE FROM codes WHERE expires_at <= $1', [now]);
       await client.query('DELETE FROM idempotency WHERE ts < $1', [now - keepFor.idempotencyMs]);
       await client.query('DELETE FROM read_tracking WHERE ts < $1', [now - keepFor.readTrackingMs]);
+      // Access rows of removed blobs, once they no longer count against a daily quota.
+      await client.query(
+        'DELETE FROM media_access a WHERE a.at < $1 AND NOT EXISTS (SELECT 1 FROM media m WHERE m.hash = a.hash)',
+        [now - 24 * 60 * 60 * 1000],
+      );
     });
   }
 

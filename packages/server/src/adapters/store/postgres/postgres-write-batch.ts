@@ -38,6 +38,7 @@ export function writeWeight(job: WriteJob): number {
  */
 export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
   const claims = await claimIdempotencyKeys(client, jobs);
+  const refused = await screenSends(client, jobs, claims);
   const acks = ackBounds(jobs);
   const reads = readPairs(jobs);
   const locked = await lockInboxRows(client, acks, reads);
@@ -52,7 +53,9 @@ export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[
     if (job.kind === 'send') {
       if (!claims.get(index)?.duplicate) {
         const event: NewEvent = { type: 'message', ...job.message };
-        for (const userId of new Set(job.recipients)) entries.push({ userId, event });
+        for (const userId of new Set(job.recipients)) {
+          if (!refused.has(keyOf(userId, job.message.from)) || job.message.group !== undefined) entries.push({ userId, event });
+        }
       }
     } else if (job.kind === 'append') {
       entries.push(...job.entries);
@@ -76,6 +79,59 @@ interface Claim {
   serverId: string;
   ts: number;
   duplicate: boolean;
+}
+
+/**
+ * For the new sends of the batch: answers the (recipient, sender) pairs of 1:1 sends the
+ * recipient blocked, and records the others as contacts and the media each recipient may fetch.
+ * Rows are inserted sorted, so concurrent batches queue on them in one order.
+ */
+async function screenSends(client: PoolClient, jobs: readonly WriteJob[], claims: Map<number, Claim>): Promise<Set<string>> {
+  const direct: { recipient: string; sender: string }[] = [];
+  const sends: Extract<WriteJob, { kind: 'send' }>[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind !== 'send' || claims.get(index)?.duplicate) return;
+    sends.push(job);
+    if (job.message.group === undefined) for (const recipient of job.recipients) direct.push({ recipient, sender: job.message.from });
+  });
+  const refused = new Set<string>();
+  if (direct.length > 0) {
+    const { rows } = await client.query<{ blocker: string; blocked: string }>(
+      `SELECT b.blocker, b.blocked FROM blocks b JOIN unnest($1::text[], $2::text[]) AS t(r, s) ON b.blocker = t.r AND b.blocked = t.s`,
+      [direct.map((pair) => pair.recipient), direct.map((pair) => pair.sender)],
+    );
+    for (const row of rows) refused.add(keyOf(row.blocker, row.blocked));
+    const pairs = direct
+      .filter((pair) => !refused.has(keyOf(pair.recipient, pair.sender)))
+      .map((pair) => (pair.recipient < pair.sender ? [pair.recipient, pair.sender] : [pair.sender, pair.recipient]));
+    if (pairs.length > 0) {
+      await client.query(
+        `INSERT INTO contacts (user_a, user_b) SELECT * FROM unnest($1::text[], $2::text[]) AS t(a, b) ORDER BY a, b ON CONFLICT DO NOTHING`,
+        [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+      );
+    }
+  }
+  const hashes: string[] = [];
+  const users: string[] = [];
+  const times: number[] = [];
+  for (const job of sends) {
+    if (job.message.media === undefined) continue;
+    for (const userId of new Set(job.recipients)) {
+      if (job.message.group === undefined && refused.has(keyOf(userId, job.message.from))) continue;
+      hashes.push(job.message.media.hash);
+      users.push(userId);
+      times.push(job.message.ts);
+    }
+  }
+  if (hashes.length > 0) {
+    await client.query(
+      `INSERT INTO media_access (hash, user_id, uploaded_bytes, at)
+       SELECT h, u, 0, min(at) FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, u, at) GROUP BY h, u ORDER BY h, u
+       ON CONFLICT DO NOTHING`,
+      [hashes, users, times],
+    );
+  }
+  return refused;
 }
 
 /** Records the (sender, client id) of each send; answers, per send job, whether it is a repeat. */

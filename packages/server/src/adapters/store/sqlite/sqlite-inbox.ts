@@ -18,8 +18,17 @@ export class SqliteInbox {
     const payload = JSON.stringify(event);
     // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
     const stored = JSON.parse(payload) as NewEvent;
-    const appended = [...new Set(recipients)].map((userId) => this.#insert(userId, event, payload, stored));
+    const kept = [...new Set(recipients)].filter((userId) => message.group !== undefined || this.#acceptsFrom(userId, message.from));
+    const appended = kept.map((userId) => this.#insert(userId, event, payload, stored));
+    if (message.media !== undefined) for (const userId of kept) this.q.grantMedia.run(message.media.hash, userId, 0, message.ts);
     return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+  }
+
+  /** A 1:1 recipient: false when it blocked the sender; otherwise the two are contacts from now on. */
+  #acceptsFrom(recipient: string, sender: string): boolean {
+    if (this.q.blocks.get(recipient, sender) !== undefined) return false;
+    this.q.addContact.run(...contactPair(recipient, sender));
+    return true;
   }
 
   append(entries: InboxEntry[]): Appended[] {
@@ -87,6 +96,11 @@ export class SqliteInbox {
 /** An event read back from its row. */
 export function storedEvent(seq: number, payload: string): DurableEvent {
   return { ...(JSON.parse(payload) as NewEvent), seq } as DurableEvent;
+}
+
+/** A pair of users in the order the contacts table keeps it. */
+export function contactPair(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
 }
 
 function addTo(map: Map<string, string[]>, key: string, value: string): void {

@@ -83,6 +83,36 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  `
+  ALTER TABLE accounts ADD COLUMN presence_visibility TEXT NOT NULL DEFAULT 'everyone';
+
+  CREATE TABLE blocks (
+    blocker    TEXT NOT NULL,
+    blocked    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX blocks_by_blocked ON blocks (blocked);
+
+  -- Users who exchanged a 1:1 message, each pair once with user_a < user_b.
+  CREATE TABLE contacts (
+    user_a TEXT NOT NULL,
+    user_b TEXT NOT NULL,
+    PRIMARY KEY (user_a, user_b)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX contacts_by_b ON contacts (user_b);
+
+  -- Who may fetch a blob: its uploaders (uploaded_bytes > 0 counts against their daily quota)
+  -- and the recipients of messages carrying it.
+  CREATE TABLE media_access (
+    hash           TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    uploaded_bytes INTEGER NOT NULL,
+    at             INTEGER NOT NULL,
+    PRIMARY KEY (hash, user_id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX media_access_by_user ON media_access (user_id, at);
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */

@@ -151,6 +151,15 @@ export function prepareStatements(db: Database.Database) {
     ),
     deleteMedia: stmt<[string]>('DELETE FROM media WHERE hash = ?'),
 
+    blocks: one<[string, string], number>('SELECT 1 FROM blocks WHERE blocker = ? AND blocked = ?'),
+    addContact: stmt<[string, string]>('INSERT INTO contacts (user_a, user_b) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    grantMedia: stmt<[string, string, number, number]>(
+      'INSERT INTO media_access (hash, user_id, uploaded_bytes, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    sweepMediaAccess: stmt<[number]>(
+      'DELETE FROM media_access WHERE at < ? AND NOT EXISTS (SELECT 1 FROM media m WHERE m.hash = media_access.hash)',
+    ),
+
     sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at < ?'),
     sweepIdempotency: stmt<[number]>('DELETE FROM idempotency WHERE ts < ?'),
     sweepReadTracking: stmt<[number]>('DELETE FROM read_tracking WHERE ts < ?'),

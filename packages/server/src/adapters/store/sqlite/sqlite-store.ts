@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import type { MediaRecord, PendingCode, PresencePair, PresenceVisibility, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyStatements } from './sqlite-privacy.js';
 import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -22,6 +23,8 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
  * group commit (see GroupCommit); reads run at once on the same connection.
@@ -30,6 +33,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
+  #privacy?: PrivacyStatements;
   #inbox?: SqliteInbox;
   #closing?: Promise<void>;
 
@@ -49,6 +53,7 @@ export class SqliteStore implements Store {
     if (this.#statements) return;
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
+    this.#privacy = preparePrivacyStatements(this.#db);
     this.#inbox = new SqliteInbox(this.#statements);
   }
 
@@ -190,7 +195,57 @@ export class SqliteStore implements Store {
     });
   }
 
+  // Blocking, privacy and account deletion ---------------------------------------
+
+  setBlocked(blocker: string, blocked: string, on: boolean, now: number): Promise<void> {
+    return this.#write(() => {
+      if (on) this.#p.block.run(blocker, blocked, now);
+      else this.#p.unblock.run(blocker, blocked);
+    });
+  }
+
+  async blockedBy(blocker: string): Promise<string[]> {
+    return this.#p.blockedBy.all(blocker);
+  }
+
+  async blockedEitherWay(a: string, b: string): Promise<boolean> {
+    return this.#p.blockedEitherWay.get(a, b, b, a) !== undefined;
+  }
+
+  setPresenceVisibility(userId: string, visibility: PresenceVisibility): Promise<void> {
+    if (!isVisibility(visibility)) return Promise.reject(new Error(`unknown presence visibility ${String(visibility)}`));
+    return this.#write(() => {
+      this.#p.setVisibility.run(visibility, userId);
+    });
+  }
+
+  async presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]> {
+    if (pairs.length === 0) return [];
+    return this.#p.presenceAllowed.all(JSON.stringify(pairs.map((pair) => [pair.user, pair.watcher])));
+  }
+
+  deleteAccount(
+    userId: string,
+    leave: (group: Group) => { group: Group; events: InboxEntry[] },
+  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
+    return this.#write((q, inbox) => deleteAccountNow(q, this.#p, inbox, userId, leave, toGroup));
+  }
+
   // Media -------------------------------------------------------------------
+
+  grantMedia(hash: string, userId: string, uploadedBytes: number, now: number): Promise<void> {
+    return this.#write((q) => {
+      q.grantMedia.run(hash, userId, uploadedBytes, now);
+    });
+  }
+
+  async mayFetchMedia(hash: string, userId: string): Promise<boolean> {
+    return this.#p.mayFetchMedia.get(hash, userId) !== undefined;
+  }
+
+  async uploadedBytesSince(userId: string, since: number): Promise<number> {
+    return this.#p.uploadedSince.get(userId, since) ?? 0;
+  }
 
   saveMedia(media: MediaRecord): Promise<void> {
     return this.#write((q) => {
@@ -220,6 +275,8 @@ export class SqliteStore implements Store {
       q.sweepCodes.run(now);
       q.sweepIdempotency.run(now - keepFor.idempotencyMs);
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
+      // Access rows of removed blobs, once they no longer count against a daily quota.
+      q.sweepMediaAccess.run(now - DAY_MS);
     });
   }
 
@@ -227,6 +284,11 @@ export class SqliteStore implements Store {
     const row = this.#q.backlog.get();
     if (!row || row.oldestTs === null) return { events: 0 };
     return { events: row.events, oldestTs: row.oldestTs };
+  }
+
+  get #p(): PrivacyStatements {
+    if (!this.#privacy) throw new Error('SqliteStore used before init()');
+    return this.#privacy;
   }
 
   get #q(): SqliteStatements {

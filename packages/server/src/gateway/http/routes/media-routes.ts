@@ -19,6 +19,7 @@ const CACHE_CONTROL = 'private, max-age=31536000, immutable';
  * JSON routes.
  */
 export function mediaRoutes(app: FastifyInstance, registration: RegistrationService, media: MediaService): void {
+  const uploads = new WeakMap<FastifyRequest, { userId: string; allowance: number }>();
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Any media type is welcome; the body is handed over unread so that it streams to the blob store.
@@ -29,24 +30,28 @@ export function mediaRoutes(app: FastifyInstance, registration: RegistrationServ
       '/v1/media',
       {
         onRequest: async (request) => {
-          await requireUser(request, registration);
+          const userId = await requireUser(request, registration);
           // Checked before Fastify parses the header; what passes here (a subset of RFC 9110
           // tokens) Fastify accepts too, so it never answers its own 415.
           mediaTypeOf(request.headers['content-type']);
-          const declared = request.headers['content-length'];
-          if (declared !== undefined && Number(declared) > media.maxBytes) throw tooLarge(media.maxBytes);
+          const header = request.headers['content-length'];
+          const declared = header === undefined ? undefined : Number(header);
+          if (declared !== undefined && declared > media.maxBytes) throw tooLarge(media.maxBytes);
+          uploads.set(request, { userId, allowance: await media.allowance(userId, declared) });
         },
         schema: { response: { 201: Uploaded } },
       },
       async (request, reply) => {
-        const stored = await media.upload(detachedBody(request.raw), mediaTypeOf(request.headers['content-type']));
+        const { userId, allowance } = uploads.get(request)!;
+        const stored = await media.upload(detachedBody(request.raw), mediaTypeOf(request.headers['content-type']), userId, allowance);
         return reply.status(201).send(stored);
       },
     );
 
     const download = async (request: FastifyRequest<{ Params: { hash: string } }>, reply: FastifyReply) => {
-      await requireUser(request, registration);
-      const found = await media.find(request.params.hash);
+      const userId = await requireUser(request, registration);
+      // A blob this user may not fetch answers exactly as an unknown one: its existence is not told.
+      const found = await media.find(request.params.hash, userId);
       if (found === undefined) throw new CourierError('not_found', `No media with hash ${request.params.hash}.`, 404);
       const etag = `"${found.hash}"`;
       void reply
