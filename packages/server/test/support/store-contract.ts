@@ -600,6 +600,114 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe('blocking, presence visibility and account deletion', () => {
+      test('setBlocked, blockedBy and blockedEitherWay', async ({ store }) => {
+        await register(store, A, B, C);
+        await store.setBlocked(A, B, true, T0);
+        await store.setBlocked(A, C, true, T0 + 1);
+        await store.setBlocked(A, B, true, T0 + 2);
+        assert.deepEqual(await store.blockedBy(A), [B, C], 'in the order blocked, each once');
+        assert.equal(await store.blockedEitherWay(A, B), true);
+        assert.equal(await store.blockedEitherWay(B, A), true);
+        assert.equal(await store.blockedEitherWay(B, C), false);
+        await store.setBlocked(A, B, false, T0 + 3);
+        await store.setBlocked(A, B, false, T0 + 4);
+        assert.deepEqual(await store.blockedBy(A), [C]);
+        assert.deepEqual(await store.blockedBy(B), []);
+      });
+
+      test('sendMessage stores a 1:1 message to a blocker for nobody, and a group message as usual', async ({ store }) => {
+        await register(store, A, B, C);
+        await store.setBlocked(B, A, true, T0);
+        const blocked = message(A, B);
+        const result = await send(store, blocked);
+        assert.deepEqual(result, { serverId: blocked.serverId, ts: blocked.ts, duplicate: false, appended: [] });
+        assert.equal((await send(store, { ...blocked, serverId: randomUUID() })).duplicate, true, 'remembered for idempotency');
+        assert.deepEqual(await store.readInbox(B, 0, 10), []);
+        const toGroup = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C]);
+        assert.deepEqual(toGroup.appended.map((entry) => entry.userId).sort(), [B, C]);
+      });
+
+      test('presenceAllowed follows blocks both ways, visibility, contacts and shared groups', async ({ store }) => {
+        const D = user(4);
+        await register(store, A, B, C, D);
+        const pairs = [B, C, D, A].map((watcher) => ({ user: A, watcher }));
+        const watchersAllowed = async () => (await store.presenceAllowed(pairs)).map((pair) => pair.watcher).sort();
+        assert.deepEqual(await watchersAllowed(), [A, B, C, D].sort(), 'everyone by default');
+        await store.setBlocked(D, A, true, T0);
+        assert.deepEqual(await watchersAllowed(), [A, B, C].sort(), 'a user who blocked A does not see A');
+        await store.setPresenceVisibility(A, 'nobody');
+        assert.deepEqual(await watchersAllowed(), [A], 'only itself');
+        await store.setPresenceVisibility(A, 'contacts');
+        assert.deepEqual(await watchersAllowed(), [A]);
+        await send(store, message(B, A));
+        await store.createGroup({ groupId: 'g1', name: 'g', members: [A, C], admins: [A], createdAt: T0 }, []);
+        assert.deepEqual(await watchersAllowed(), [A, B, C].sort(), 'a 1:1 message or a shared group makes a contact');
+        assert.deepEqual(await store.presenceAllowed([{ user: user(9), watcher: A }]), [], 'no account, no presence');
+      });
+
+      test('deleteAccount removes everything of the account and leaves its groups', async (ctx) => {
+        const { store } = ctx;
+        await register(store, A, B, C);
+        await store.setBlocked(A, B, true, T0);
+        await store.setBlocked(C, A, true, T0);
+        await send(store, message(B, A));
+        await send(store, message(A, C));
+        await store.saveCode({ phone: A, codeHash: 'h', expiresAt: T0 + 60_000, tries: 0 });
+        await store.saveMedia({ hash: hash('a'), size: 1, mime: 'image/png', createdAt: T0 });
+        await store.grantMedia(hash('a'), A, 1, T0);
+        const group: Group = { groupId: 'g1', name: 'g', members: [A, B], admins: [A], createdAt: T0 };
+        await store.createGroup(group, []);
+        const before = await store.lastSeq(B);
+
+        const deleted = await store.deleteAccount(A, (g) => ({
+          group: { ...g, members: g.members.filter((m) => m !== A), admins: [B] },
+          events: [A, B].map((userId) => ({ userId, event: groupEvent(g.groupId, [B], A, T0 + 1) })),
+        }));
+        assert.equal(deleted.tokenHash, tokenOf(A));
+        assert.deepEqual(deleted.appended.map((entry) => [entry.userId, entry.event.seq]), [[B, before + 1]], 'events to the others only');
+        assert.deepEqual(await store.getGroup('g1'), { ...group, members: [B], admins: [B] });
+        assert.equal(await store.userIdByTokenHash(tokenOf(A)), undefined);
+        assert.deepEqual(await store.existingUsers([A, B]), new Set([B]));
+        assert.equal(await store.getCode(A), undefined);
+        assert.deepEqual(await store.blockedBy(A), []);
+        assert.deepEqual(await store.blockedBy(C), []);
+        assert.equal(await store.mayFetchMedia(hash('a'), A), false);
+        assert.equal(await store.uploadedBytesSince(A, 0), 0);
+        assert.deepEqual(await store.groupsOf(A), []);
+        await assert.rejects(send(store, message(B, A)), (err: unknown) => err instanceof CourierError && err.code === 'unknown_user');
+
+        await register(store, A);
+        assert.deepEqual(await store.readInbox(A, 0, 10), [], 'registered again: an empty inbox');
+        assert.equal(await store.lastSeq(A), 0);
+        assert.equal((await send(store, message(A, C, { id: 'reused-client-id' }))).duplicate, false);
+        assert.deepEqual(await store.deleteAccount(user(9), () => assert.fail('no groups')), { appended: [] }, 'no account: nothing to do');
+      });
+    });
+
+    describe('media access', () => {
+      test('grantMedia, mayFetchMedia and uploadedBytesSince; recipients of a message carrying it', async ({ store }) => {
+        await register(store, A, B, C);
+        const h = hash('media-access');
+        await store.saveMedia({ hash: h, size: 10, mime: 'image/png', createdAt: T0 });
+        assert.equal(await store.mayFetchMedia(h, A), false);
+        await store.grantMedia(h, A, 10, T0);
+        await store.grantMedia(h, A, 10, T0 + 5);
+        assert.equal(await store.mayFetchMedia(h, A), true);
+        assert.equal(await store.uploadedBytesSince(A, T0), 10, 'a second grant keeps the first');
+        assert.equal(await store.uploadedBytesSince(A, T0 + 1), 0);
+        await store.grantMedia(hash('other'), A, 7, T0 + 10);
+        assert.equal(await store.uploadedBytesSince(A, T0), 17);
+
+        await send(store, message(A, B, { media: { hash: h, mime: 'image/png', size: 10 } }));
+        assert.equal(await store.mayFetchMedia(h, B), true, 'the recipient');
+        assert.equal(await store.uploadedBytesSince(B, 0), 0, 'receiving counts against no quota');
+        assert.equal(await store.mayFetchMedia(h, C), false);
+        await store.sendMessage(message(A, 'g1', { group: 'g1', media: { hash: h, mime: 'image/png', size: 10 } }), [C]);
+        assert.equal(await store.mayFetchMedia(h, C), true, 'a group member it was sent to');
+      });
+    });
+
     describe('sweep', () => {
       test('removes expired codes and keeps live ones', async ({ store }) => {
         await store.saveCode({ phone: '+15550000001', codeHash: 'h', expiresAt: T0 + 10, tries: 0 });

@@ -8,7 +8,6 @@ export type Frame = Record<string, any>;
  */
 export class WsClient {
   readonly frames: Frame[] = [];
-  private taken = 0;
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
@@ -51,13 +50,26 @@ export class WsClient {
 
   /** The next frame matching `match` (frames before it that do not match stay available). */
   async next(match: (frame: Frame) => boolean = () => true, timeoutMs = 5000): Promise<Frame> {
+    const index = await this.indexOf(match, timeoutMs);
+    return this.frames.splice(index, 1)[0]!;
+  }
+
+  /**
+   * Waits for the first frame matching `marker` (something sent after what a test expects never
+   * to see), takes it, and answers the frames not taken that arrived before it, in arrival order.
+   */
+  async before(marker: (frame: Frame) => boolean, timeoutMs = 5000): Promise<Frame[]> {
+    const index = await this.indexOf(marker, timeoutMs);
+    const earlier = this.frames.slice(0, index);
+    this.frames.splice(index, 1);
+    return earlier;
+  }
+
+  private async indexOf(match: (frame: Frame) => boolean, timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = this.frames.findIndex((frame, i) => i >= this.taken && match(frame));
-      if (index >= 0) {
-        const [frame] = this.frames.splice(index, 1);
-        return frame!;
-      }
+      const index = this.frames.findIndex((frame) => match(frame));
+      if (index >= 0) return index;
       if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting; frames: ${JSON.stringify(this.frames.slice(-5))}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; last frames: ${JSON.stringify(this.frames.slice(-5))}`);
