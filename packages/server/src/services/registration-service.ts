@@ -41,16 +41,21 @@ export class RegistrationService {
   async verify(phone: unknown, code: unknown, clientAddress: string): Promise<{ userId: string; token: string }> {
     assertPhone(phone);
     await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
-    if (typeof code !== 'string') throw invalidCode();
+    if (typeof code !== 'string') throw invalidCode('The code must be a string.');
     const pending = await this.store.getCode(phone);
-    if (pending === undefined || pending.expiresAt <= this.now()) {
-      if (pending !== undefined) await this.store.deleteCode(phone);
-      throw invalidCode();
+    if (pending === undefined) {
+      throw invalidCode('No code is waiting for this phone (it was used, burnt by wrong tries, or never requested); request a new one.');
+    }
+    if (pending.expiresAt <= this.now()) {
+      await this.store.deleteCode(phone);
+      throw invalidCode('The code has expired; request a new one.');
     }
     if (!sameHash(pending.codeHash, hashSecret(`${phone}:${code}`))) {
       const tries = await this.store.countWrongTry(phone);
-      if (tries >= this.settings.maxWrongTries) await this.store.deleteCode(phone);
-      throw invalidCode();
+      const left = this.settings.maxWrongTries - tries;
+      if (left > 0) throw invalidCode(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+      await this.store.deleteCode(phone);
+      throw invalidCode('The code is wrong, and that was the last try: the code is burnt; request a new one.');
     }
     await this.store.deleteCode(phone);
     const token = newToken();
@@ -85,6 +90,7 @@ function assertPhone(phone: unknown): asserts phone is string {
   }
 }
 
-function invalidCode(): CourierError {
-  return new CourierError('invalid_code', 'The code is wrong or has expired; request a new one.', 401);
+/** One code for every refusal (the contract's), with a sentence that says what happened and what to do. */
+function invalidCode(message: string): CourierError {
+  return new CourierError('invalid_code', message, 401);
 }
