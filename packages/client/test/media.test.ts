@@ -27,7 +27,9 @@ test('upload answers the sha-256, stores the same bytes once, and downloads them
   });
   assert.deepEqual(await a.upload(stream, 'image/jpeg'), ref, 'a stream of the same bytes');
 
-  const b = clientOf(env.server, env.bob);
+  // Bob was never sent the blob: he gets the 404 of an unknown hash. Its uploader gets the bytes.
+  await assert.rejects(clientOf(env.server, env.bob).downloadBytes(ref.hash), (err: unknown) => err instanceof CourierApiError && err.status === 404);
+  const b = a;
   const response = await b.download(ref.hash);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'image/jpeg');

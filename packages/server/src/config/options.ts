@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /**
  * Every server option, once: the flag, its COURIER_* variable, its default and what it does.
  * The parser, `courier serve --help` and the README's table all come from this list.
@@ -29,6 +31,11 @@ export const optionSpecs = [
   { flag: 'code-secret', kind: 'string', help: 'key of the stored registration code hashes (default: made on first start and kept in the store)' },
   { flag: 'max-frame-bytes', kind: 'integer', default: 65536, help: 'largest socket frame; a larger one closes the socket with 1009' },
   { flag: 'frame-rate', kind: 'integer', default: 500, help: 'socket frames per second a connection may send (bursts of twice that)' },
+  { flag: 'max-sends-in-flight', kind: 'integer', default: 1000, help: 'sends one connection may have waiting for their answer; past it a send gets error too_many_in_flight' },
+  { flag: 'http-rate', kind: 'integer', default: 3000, help: 'HTTP requests allowed per client address per minute, on every route (shared through Redis in a cluster)' },
+  { flag: 'request-timeout', kind: 'integer', default: 600, help: 'seconds a client has to send a whole HTTP request, body included (an upload too)' },
+  { flag: 'idle-timeout', kind: 'integer', default: 60, help: 'seconds an HTTP connection may stay silent before it is closed' },
+  { flag: 'metrics-port', kind: 'integer', help: 'serve /metrics on this port only (same --host), not on the main port' },
   { flag: 'heartbeat', kind: 'integer', default: 30, help: 'seconds between server pings; a socket that misses one is dropped' },
   { flag: 'send-buffer-bytes', kind: 'integer', default: 1048576, help: 'bytes queued on a socket before the session stops pushing until it drains' },
   { flag: 'max-group-size', kind: 'integer', default: 1024, help: 'most members a group may have' },
@@ -65,31 +72,18 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Parses `--flag value`, `--flag=value`, `--flag`, `--no-flag`; flags win over COURIER_* variables. */
+/**
+ * Parses `--flag value`, `--flag=value` and `--flag` (booleans) with node's `util.parseArgs`, as
+ * the CLI does; flags win over COURIER_* variables. Anything wrong is an OptionError.
+ */
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
   const raw = new Map<string, string | boolean>();
   for (const spec of optionSpecs) {
     const fromEnv = env[envName(spec.flag)];
     if (fromEnv !== undefined && fromEnv !== '') raw.set(spec.flag, fromEnv);
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new OptionError(`unexpected argument "${arg}"`);
-    const [name, inline] = splitOnce(arg.slice(2), '=');
-    const negated = name.startsWith('no-') ? optionSpecs.find((s) => s.flag === name.slice(3)) : undefined;
-    if (negated?.kind === 'boolean' && inline === undefined) {
-      raw.set(negated.flag, false);
-      continue;
-    }
-    const spec = optionSpecs.find((s) => s.flag === name);
-    if (spec === undefined) throw new OptionError(`unknown option --${name}`);
-    if (spec.kind === 'boolean' && inline === undefined) {
-      raw.set(spec.flag, true);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new OptionError(`--${name} needs a value`);
-    raw.set(spec.flag, value);
+  for (const [flag, value] of Object.entries(parseFlags(argv))) {
+    if (value !== undefined) raw.set(flag, value);
   }
   const options: Record<string, unknown> = {};
   for (const spec of optionSpecs as readonly OptionSpec[]) {
@@ -97,6 +91,23 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     options[camel(spec.flag)] = value === undefined ? undefined : coerce(spec, value);
   }
   return options as Options;
+}
+
+function parseFlags(argv: string[]): Record<string, string | boolean | undefined> {
+  const config = Object.fromEntries(
+    optionSpecs.map((spec) => [spec.flag, { type: spec.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  try {
+    return parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) throw err;
+    const flag = /'(--[a-z0-9-]+)/.exec((err as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined && optionSpecs.some((spec) => `--${spec.flag}` === flag && spec.kind !== 'boolean')) {
+      throw new OptionError(`${flag} needs a value`);
+    }
+    throw new OptionError((err as Error).message);
+  }
 }
 
 function coerce(spec: OptionSpec, value: string | number | boolean): string | number | boolean {
@@ -111,11 +122,6 @@ function coerce(spec: OptionSpec, value: string | number | boolean): string | nu
   if (['1', 'true', 'yes', 'on'].includes(text)) return true;
   if (['0', 'false', 'no', 'off'].includes(text)) return false;
   throw new OptionError(`--${spec.flag} takes true or false, not "${value}"`);
-}
-
-function splitOnce(s: string, sep: string): [string, string | undefined] {
-  const at = s.indexOf(sep);
-  return at < 0 ? [s, undefined] : [s.slice(0, at), s.slice(at + 1)];
 }
 
 export class OptionError extends Error {

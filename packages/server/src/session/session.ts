@@ -16,7 +16,14 @@ export interface SessionDeps {
   presence: PresenceService;
   registry: SessionRegistry;
   logger: Logger;
-  settings: { authTimeoutMs: number; sendBufferBytes: number; maxPresenceUsers: number; maxFrameBytes: number };
+  settings: {
+    authTimeoutMs: number;
+    sendBufferBytes: number;
+    maxPresenceUsers: number;
+    maxFrameBytes: number;
+    /** Sends of one connection received and not yet answered; past it a send is refused. */
+    maxSendsInFlight: number;
+  };
   observer?: SessionObserver;
 }
 
@@ -49,6 +56,7 @@ export class Session {
   private authInFlight: Promise<void> | undefined;
   private receiptChain: Promise<void> = Promise.resolve();
   private sendOrder: Promise<unknown> = Promise.resolve();
+  private sendsInFlight = 0;
   private queuedAck: number | undefined;
   private readonly pump: InboxPump;
   private readonly authTimer: NodeJS.Timeout;
@@ -202,6 +210,20 @@ export class Session {
   }
 
   private async send(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
+    // Refused, not queued: the client learns at once (with `ref`) that this one was not taken and
+    // sends it again later with the same id; nothing is lost and the node's memory stays bounded.
+    if (this.sendsInFlight >= this.deps.settings.maxSendsInFlight) {
+      return this.sendError('too_many_in_flight', `At most ${this.deps.settings.maxSendsInFlight} sends may wait for their answer; send this one again after the next sent.`, frame.id);
+    }
+    this.sendsInFlight++;
+    try {
+      await this.sendNow(frame);
+    } finally {
+      this.sendsInFlight--;
+    }
+  }
+
+  private async sendNow(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     const started = performance.now();
     // Checks run one after another, and each message goes to the store as soon as its own check
     // is done: the store then sees this device's sends in frame order (so do their seqs and their

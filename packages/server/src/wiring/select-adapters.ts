@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { OptionError, type Options } from '../config/options.js';
 import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
@@ -68,6 +69,14 @@ export function selectBus(options: Options, nodeId: string, logger: Logger, onBu
     default:
       throw new OptionError(`unknown bus "${kind}"`);
   }
+}
+
+/** With --redis-url, a connection for the HTTP rate limit's counters, so that every node shares them. */
+export function selectHttpRateRedis(options: Options): Redis | undefined {
+  if (options.redisUrl === undefined) return undefined;
+  // Fail fast: the limiter skips a count it cannot make rather than hold the request.
+  // Connected by the caller (connect()), so that no request is let through uncounted at start-up.
+  return new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false, lazyConnect: true });
 }
 
 export function selectSms(options: Options): SmsProvider {

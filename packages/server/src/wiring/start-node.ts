@@ -30,11 +30,14 @@ import { RegistrationService } from '../services/registration-service.js';
 import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
-import { selectBus, selectSms, selectStore } from './select-adapters.js';
+import { selectBus, selectHttpRateRedis, selectSms, selectStore } from './select-adapters.js';
+import { limitHttpRate } from '../gateway/http/http-rate-limit.js';
 
 export interface CourierNode {
   readonly url: string;
   readonly nodeId: string;
+  /** Where /metrics is served when --metrics-port moved it off the main port. */
+  readonly metricsUrl?: string;
   readonly logger: Logger;
   /** Graceful stop: stop accepting, close sockets with 1012, finish writes, close the store. */
   stop(): Promise<void>;
@@ -107,10 +110,31 @@ export async function startNode(options: Options): Promise<CourierNode> {
   });
 
   const tls = options.tlsCert === undefined ? undefined : { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey!) };
-  const app = createHttpApp({ logger, ...(tls && { tls }), trustProxy: options.trustProxy });
+  const app = createHttpApp({
+    logger,
+    ...(tls && { tls }),
+    trustProxy: options.trustProxy,
+    requestTimeoutMs: options.requestTimeout * 1000,
+    idleTimeoutMs: options.idleTimeout * 1000,
+  });
+  const httpRateRedis = options.noRateLimits ? undefined : selectHttpRateRedis(options);
+  await httpRateRedis?.connect();
+  if (!options.noRateLimits) {
+    await limitHttpRate(app, {
+      perMinute: options.httpRate,
+      ...(httpRateRedis !== undefined && { redis: httpRateRedis }),
+      prefix: options.redisPrefix,
+      onStoreError: (err) => {
+        metrics.countBusError();
+        logger.error({ err }, 'redis error of the HTTP rate limit');
+      },
+    });
+  }
+  // With --metrics-port, /metrics is served there only, by an app of its own.
+  const metricsApp = options.metricsPort === undefined ? undefined : createHttpApp({ logger, ...(tls && { tls }) });
   registrationRoutes(app, registration);
   healthRoutes(app, health);
-  metricsRoutes(app, metrics);
+  metricsRoutes(metricsApp ?? app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
   privacyRoutes(app, registration, new PrivacyService(store, bus));
@@ -124,7 +148,13 @@ export async function startNode(options: Options): Promise<CourierNode> {
       registry,
       logger,
       observer: metrics.sessionObserver,
-      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000, maxFrameBytes: options.maxFrameBytes },
+      settings: {
+        authTimeoutMs: 10_000,
+        sendBufferBytes: options.sendBufferBytes,
+        maxPresenceUsers: 5000,
+        maxFrameBytes: options.maxFrameBytes,
+        maxSendsInFlight: options.maxSendsInFlight,
+      },
     },
     {
       path: '/v1/ws',
@@ -136,12 +166,14 @@ export async function startNode(options: Options): Promise<CourierNode> {
   );
 
   await app.listen({ port: options.port, host: options.host });
+  if (metricsApp !== undefined) await metricsApp.listen({ port: options.metricsPort!, host: options.host });
   lag.reset();
   // Only a cluster loses devices without a word (a node dies); one node always says goodbye.
   const reconciler = options.redisUrl === undefined ? undefined : new PresenceReconciler(registry, presence, PRESENCE_CHECK_MS, logger);
   const { port } = app.server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  const metricsUrl = metricsApp && `${tls ? 'https' : 'http'}://${host}:${(metricsApp.server.address() as AddressInfo).port}/metrics`;
 
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
@@ -164,6 +196,8 @@ export async function startNode(options: Options): Promise<CourierNode> {
       // instead of refusing the connection.
       await gateway.drain();
       await app.close();
+      await metricsApp?.close();
+      httpRateRedis?.disconnect();
       await backlog.stop();
       await reconciler?.stop();
       await sweeping;
@@ -174,5 +208,5 @@ export async function startNode(options: Options): Promise<CourierNode> {
     })());
 
   logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
-  return { url, nodeId, logger, stop };
+  return { url, nodeId, logger, stop, ...(metricsUrl !== undefined && { metricsUrl }) };
 }

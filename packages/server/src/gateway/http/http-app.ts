@@ -7,6 +7,10 @@ export interface HttpAppOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** Honour X-Forwarded-For from a load balancer for the client address. */
   trustProxy?: boolean;
+  /** Time a client has to send a whole request, body included; 0 or undefined: no limit. */
+  requestTimeoutMs?: number;
+  /** Time a connection may stay silent (between requests, or mid-body) before it is closed. */
+  idleTimeoutMs?: number;
 }
 
 /** Fastify codes of bad input, answered with a stable snake_case code of ours. */
@@ -27,6 +31,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Fastify logs every request at info; those lines are kept for debug and trace levels only.
     loggerInstance: ['debug', 'trace'].includes(options.logger.level) ? options.logger : options.logger.child({}, { level: 'warn' }),
     trustProxy: options.trustProxy ?? false,
+    // A slow client must not hold a socket (and an upload's temporary file) for ever.
+    requestTimeout: options.requestTimeoutMs ?? 0,
+    connectionTimeout: options.idleTimeoutMs ?? 0,
     // A field of the wrong type is bad input, not something to convert silently.
     ajv: { customOptions: { coerceTypes: false } },
     ...(options.tls ? { https: options.tls } : {}),
