@@ -78,6 +78,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX media_created ON media (created_at);
   `,
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  );
+
+  -- Values made once per deployment, such as the VAPID key pair.
+  CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Any constant will do, as long as every node uses the same one: it names the migration lock. */

@@ -77,6 +77,21 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) STRICT;
+
+  -- Values made once per deployment, such as the VAPID key pair.
+  CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */
