@@ -32,6 +32,7 @@ import { PushService } from '../services/push/push-service.js';
 import { WakeOnEventsBus } from '../services/push/wake-on-events-bus.js';
 import { WakeScheduler } from '../services/push/wake-scheduler.js';
 import { RegistrationService } from '../services/registration-service.js';
+import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { selectBus, selectSms, selectStore } from './select-adapters.js';
@@ -54,6 +55,7 @@ const PUSH_TIMEOUT_MS = 10_000;
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
+  if (options.codeSecret !== undefined && options.codeSecret.length < 16) throw new OptionError('--code-secret takes at least 16 characters');
   if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
   const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const logger = createLogger(options.logLevel, nodeId);
@@ -69,7 +71,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   if (options.pushInterval < 1) throw new OptionError('--push-interval takes at least 1 second');
   if (!/^(mailto:|https:\/\/)/.test(options.pushSubject)) throw new OptionError('--push-subject takes a mailto: or https: URL');
   // Made once per deployment: browsers' subscriptions are bound to this key.
-  const vapid = JSON.parse(await store.keepFirstSecret('vapid', JSON.stringify(makeVapidKeys()))) as VapidKeys;
+  const vapid = JSON.parse(await store.serverSecret('vapid', JSON.stringify(makeVapidKeys()))) as VapidKeys;
   const wakes = new WakeScheduler(
     {
       store,
@@ -92,8 +94,14 @@ export async function startNode(options: Options): Promise<CourierNode> {
     codeTtlMs: options.codeTtl * 1000,
     codeDigits: 6,
     maxWrongTries: 5,
+    codeKey: options.codeSecret ?? (await store.serverSecret('registration-code-key', newKey())),
     ...(!options.noRateLimits && {
-      limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
+      limits: {
+        perPhone: options.codeRequestsPerPhone,
+        perAddress: options.codeRequestsPerAddress,
+        verifiesPerPhone: options.codeVerifiesPerPhone,
+        windowMs: 10 * MINUTE,
+      },
     }),
   });
   const messaging = new MessagingService(store, bus);
@@ -144,7 +152,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       registry,
       logger,
       observer: metrics.sessionObserver,
-      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000 },
+      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000, maxFrameBytes: options.maxFrameBytes },
     },
     {
       path: '/v1/ws',

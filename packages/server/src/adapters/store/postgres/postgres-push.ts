@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { parseStoredPushTarget, serializePushTarget, type PushTarget } from '../../../domain/push-target.js';
 
-/** Push targets and once-made secrets in PostgreSQL: single statements, each its own transaction. */
+/** Push targets in PostgreSQL: single statements, each its own transaction. */
 export class PostgresPush {
   constructor(private readonly pool: Pool) {}
 
@@ -41,11 +41,4 @@ export class PostgresPush {
     return { events: Number(rows[0]?.events ?? 0), messages: Number(rows[0]?.messages ?? 0) };
   }
 
-  async keepFirstSecret(name: string, candidate: string): Promise<string> {
-    // Two statements: a concurrent first insert makes ours wait for its commit, and only a
-    // statement begun after that commit sees the winner's row.
-    await this.pool.query('INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, candidate]);
-    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM secrets WHERE name = $1', [name]);
-    return rows[0]!.value;
-  }
 }

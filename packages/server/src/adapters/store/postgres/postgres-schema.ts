@@ -79,18 +79,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_created ON media (created_at);
   `,
   `
+  -- Secrets every node of the deployment shares (the key of the registration code hashes).
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+  `
   -- One push target per device; target is the JSON of serializePushTarget (compared as text).
   CREATE TABLE push_targets (
     user_id    TEXT NOT NULL,
     device_id  INTEGER NOT NULL,
     target     TEXT NOT NULL,
     PRIMARY KEY (user_id, device_id)
-  );
-
-  -- Values made once per deployment, such as the VAPID key pair.
-  CREATE TABLE secrets (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
   );
   `,
 ];

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { parseStoredPushTarget, serializePushTarget, type PushTarget } from '../../../domain/push-target.js';
 
 /**
- * Push targets and once-made secrets in SQLite. Reads run at once; the writes are meant to run
+ * Push targets in SQLite. Reads run at once; the writes are meant to run
  * inside the store's group commit (the store's `#write`), like every other write.
  */
 export class SqlitePush {
@@ -11,8 +11,6 @@ export class SqlitePush {
   readonly #delete;
   readonly #deleteIf;
   readonly #counts;
-  readonly #insertSecret;
-  readonly #secret;
 
   constructor(db: Database.Database) {
     this.#save = db.prepare<[string, number, string]>(
@@ -25,8 +23,6 @@ export class SqlitePush {
     this.#counts = db.prepare<[string], { events: number; messages: number | null }>(
       `SELECT count(*) AS events, sum(kind = 'message') AS messages FROM inbox WHERE user_id = ?`,
     );
-    this.#insertSecret = db.prepare<[string, string]>('INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
-    this.#secret = db.prepare<[string], string>('SELECT value FROM secrets WHERE name = ?').pluck();
   }
 
   save(userId: string, deviceId: number, target: PushTarget): void {
@@ -48,8 +44,4 @@ export class SqlitePush {
     return { events: row?.events ?? 0, messages: row?.messages ?? 0 };
   }
 
-  keepFirstSecret(name: string, candidate: string): string {
-    this.#insertSecret.run(name, candidate);
-    return this.#secret.get(name) as string;
-  }
 }

@@ -78,18 +78,18 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
   `
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+  `
   -- One push target per device; target is the JSON of serializePushTarget (compared as text).
   CREATE TABLE push_targets (
     user_id    TEXT NOT NULL,
     device_id  INTEGER NOT NULL,
     target     TEXT NOT NULL,
     PRIMARY KEY (user_id, device_id)
-  ) STRICT;
-
-  -- Values made once per deployment, such as the VAPID key pair.
-  CREATE TABLE secrets (
-    name  TEXT PRIMARY KEY,
-    value TEXT NOT NULL
   ) STRICT;
   `,
 ];
