@@ -207,6 +207,16 @@ describe('push to offline devices (a spawned server, a real HTTPS push service o
     assert.deepEqual(service.pushesTo(subscription.id), []);
   });
 
+  it('registering the phone again removes the old device\'s target', async () => {
+    const { account, subscription } = await offlineSubscribed();
+    await register(node.url, smsFile(), account.userId);
+    await send(account);
+    const marker = await offlineSubscribed();
+    await send(marker.account);
+    await service.until(() => service.pushesTo(marker.subscription.id).length > 0, 'the marker wake');
+    assert.deepEqual(service.pushesTo(subscription.id), [], 'the old phone is not woken for the new one');
+  });
+
   it('keeps the VAPID key pair across a restart', async () => {
     const before = (await call(`${node.url}/v1/push/vapid`, 'GET', undefined)).body.publicKey;
     senderClient.socket.terminate();
