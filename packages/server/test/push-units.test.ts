@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { outcomeOfStatus, retryAfterToMs } from '../src/adapters/push/push-outcome.js';
 import { PushFailureWindow } from '../src/observability/push-failure-window.js';
+import { ConcurrencyLimit } from '../src/services/push/concurrency-limit.js';
 import { PushHosts } from '../src/services/push/push-hosts.js';
 import { retryDelay } from '../src/services/push/retry-delay.js';
 
@@ -64,5 +65,27 @@ describe('PushFailureWindow', () => {
     now += 6 * 60_000;
     for (let i = 0; i < 20; i++) window.record(i % 4 === 0);
     assert.equal(window.failurePercent(), 25, 'the old failures left the window');
+  });
+});
+
+describe('ConcurrencyLimit', () => {
+  it('runs at most max tasks at once and every task in the end', async () => {
+    const limit = new ConcurrencyLimit(3);
+    let running = 0;
+    let most = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        limit.run(async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setImmediate(resolve));
+          running--;
+          if (i === 5) throw new Error('one fails');
+          return i;
+        }).catch(() => -1),
+      ),
+    );
+    assert.equal(most, 3);
+    assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => (i === 5 ? -1 : i)));
   });
 });

@@ -4,6 +4,7 @@ import type { Bus } from '../../ports/bus.js';
 import type { PushSender, Wake } from '../../ports/push-sender.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import type { Store } from '../../ports/store.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { PushObserver } from './push-observer.js';
 import type { PushHosts } from './push-hosts.js';
 import { retryDelay } from './retry-delay.js';
@@ -32,6 +33,8 @@ export interface WakeSettings {
   maxTries: number;
 }
 
+/** Requests to push services in flight at once: a message to a big group of sleeping phones is a burst. */
+const MAX_SENDS_IN_FLIGHT = 64;
 /** Events stored this close before a push took the slot may have missed its count: they wait for the next. */
 const SLOT_TIME_MARGIN_MS = 100;
 
@@ -62,6 +65,7 @@ interface Pending {
  */
 export class WakeScheduler {
   private readonly pending = new Map<string, Pending>();
+  private readonly sends = new ConcurrencyLimit(MAX_SENDS_IN_FLIGHT);
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private stopped = false;
 
@@ -189,7 +193,9 @@ export class WakeScheduler {
   }
 
   private send(target: PushTarget, wake: Wake) {
-    return target.kind === 'webpush' ? this.deps.senders.webpush.send(target, wake) : this.deps.senders.gateway.send(target, wake);
+    return this.sends.run(() =>
+      target.kind === 'webpush' ? this.deps.senders.webpush.send(target, wake) : this.deps.senders.gateway.send(target, wake),
+    );
   }
 
   private async isOnline(device: DeviceRef): Promise<boolean> {
