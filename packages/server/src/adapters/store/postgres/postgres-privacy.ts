@@ -66,6 +66,7 @@ export async function deleteAccountIn(
     'DELETE FROM idempotency WHERE sender = $1',
     'DELETE FROM read_tracking WHERE recipient = $1',
     'DELETE FROM codes WHERE phone = $1',
+    'DELETE FROM push_targets WHERE user_id = $1',
   ]) {
     await client.query(sql, [userId]);
   }
