@@ -12,6 +12,7 @@ import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
+import { webRoutes } from '../gateway/http/routes/web-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
 import { AlertMonitor } from '../observability/alerts.js';
@@ -100,6 +101,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
+  if (options.web) await webRoutes(app, logger);
 
   const gateway = new WsGateway(
     app.server,
