@@ -77,6 +77,12 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
+  `
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */
