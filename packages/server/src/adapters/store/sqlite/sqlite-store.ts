@@ -176,9 +176,30 @@ export class SqliteStore implements Store {
       const row = q.getGroup.get(groupId);
       if (!row) throw new CourierError('not_found', `no group ${groupId}`, 404);
       const { group, events } = change(toGroup(row));
-      q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), groupId);
-      return { group: { ...group, groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
+      return this.#updateGroup(q, inbox, row, group, events);
     });
+  }
+
+  /**
+   * changeGroup in two steps, for callers that cannot pass a function (the worker thread's
+   * proxy): writes `group` and appends `events` only if the group is still `seen`; otherwise
+   * changes nothing and answers undefined, and the caller reads again.
+   */
+  replaceGroup(seen: Group, group: Group, events: InboxEntry[]): Promise<{ group: Group; appended: Appended[] } | undefined> {
+    return this.#write((q, inbox) => {
+      const row = q.getGroup.get(seen.groupId);
+      if (!row) throw new CourierError('not_found', `no group ${seen.groupId}`, 404);
+      const current = toGroup(row);
+      if (current.name !== seen.name || !sameList(current.members, seen.members) || !sameList(current.admins, seen.admins)) {
+        return undefined;
+      }
+      return this.#updateGroup(q, inbox, row, group, events);
+    });
+  }
+
+  #updateGroup(q: SqliteStatements, inbox: SqliteInbox, row: GroupRow, group: Group, events: InboxEntry[]) {
+    q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), row.groupId);
+    return { group: { ...group, groupId: row.groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
   }
 
   // Media -------------------------------------------------------------------
@@ -230,6 +251,10 @@ export class SqliteStore implements Store {
     const inbox = this.#inbox as SqliteInbox;
     return this.#writes.run(() => work(q, inbox));
   }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 function toGroup(row: GroupRow): Group {
