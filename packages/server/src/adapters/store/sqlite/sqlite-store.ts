@@ -6,6 +6,7 @@ import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { migrate } from './sqlite-schema.js';
+import { SeqCounters } from './sqlite-seq-counters.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteStoreOptions {
@@ -24,13 +25,16 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
- * group commit (see GroupCommit); reads run at once on the same connection.
+ * group commit (see GroupCommit); reads run at once on the same connection. The node runs it on
+ * a worker thread (see SqliteWorkerStore). Only one SqliteStore may write a file at a time:
+ * inbox seqs are counted in memory (see SeqCounters).
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
+  #seqs?: SeqCounters;
   #closing?: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
@@ -42,14 +46,19 @@ export class SqliteStore implements Store {
     }
     this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    this.#writes = new GroupCommit(this.#db, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+    this.#writes = new GroupCommit(this.#db, {
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+      beforeCommit: () => this.#seqs?.save(),
+      afterRollback: () => this.#seqs?.forget(),
+    });
   }
 
   async init(): Promise<void> {
     if (this.#statements) return;
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
-    this.#inbox = new SqliteInbox(this.#statements);
+    this.#seqs = new SeqCounters(this.#statements);
+    this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
   }
 
   close(): Promise<void> {
