@@ -78,6 +78,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX media_created ON media (created_at);
   `,
+  `
+  -- Secrets every node of the deployment shares (the key of the registration code hashes).
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Any constant will do, as long as every node uses the same one: it names the migration lock. */

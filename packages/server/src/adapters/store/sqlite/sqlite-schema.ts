@@ -77,6 +77,12 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
+  `
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
   // Only the backlog gauge read inbox_by_ts, every few seconds; every insert and ack paid for it.
   `
   DROP INDEX inbox_by_ts;
