@@ -85,6 +85,15 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  );
+  `,
 ];
 
 /** Where a list of migrations is recorded, and the advisory lock that serialises applying it. */

@@ -83,6 +83,15 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) STRICT;
+  `,
   // Only the backlog gauge read inbox_by_ts, every few seconds; every insert and ack paid for it.
   `
   DROP INDEX inbox_by_ts;
