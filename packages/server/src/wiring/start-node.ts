@@ -103,7 +103,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       },
     }),
   });
-  const messaging = new MessagingService(store, bus);
+  const messaging = new MessagingService(store, bus, Date.now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
