@@ -96,6 +96,22 @@ describe('the web client', { timeout: 180_000 }, () => {
     await bob.page.keyboard.press('Escape');
   });
 
+  it('sends a file that the other downloads with its name and bytes', async () => {
+    const chooser = bob.page.waitForEvent('filechooser');
+    await bob.page.getByRole('button', { name: 'Attach' }).click();
+    await (await chooser).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('tent, stove, snacks\n') });
+    await seeMessage(bob.page, /^You: file notes\.txt \(20 B\), .*, (delivered|read)$/);
+
+    const download = alice.page.waitForEvent('download');
+    await alice.page.getByRole('button', { name: 'Download notes.txt (20 B)' }).click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'notes.txt');
+    const stream = await file.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'tent, stove, snacks\n');
+  });
+
   it('lets three people talk in a group and the admin remove one', async () => {
     const carol = await newPerson(browser, server);
     await alice.page.getByRole('button', { name: 'New group' }).click();
@@ -122,6 +138,12 @@ describe('the web client', { timeout: 180_000 }, () => {
     await alice.page.getByRole('button', { name: `Remove ${carol.phone}` }).click();
     await carol.page.getByText('You are no longer a member of this group.').waitFor();
     await alice.page.getByText('2 members').waitFor();
+
+    // Signing out forgets the account in this browser, also after a reload.
+    await carol.page.getByRole('button', { name: 'Sign out' }).click();
+    await carol.page.getByLabel('Phone number').waitFor();
+    await carol.page.reload();
+    await carol.page.getByLabel('Phone number').waitFor();
     await carol.context.close();
   });
 });
