@@ -112,6 +112,28 @@ describe('the web client', { timeout: 180_000 }, () => {
     assert.equal(Buffer.concat(chunks).toString(), 'tent, stove, snacks\n');
   });
 
+  it('shows a notification when the server wakes the device through Web Push', async () => {
+    await alice.context.grantPermissions(['notifications'], { origin: server.url });
+    const cdp = await alice.context.newCDPSession(alice.page);
+    const registered = new Promise<string>((resolve) =>
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+        const ours = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+        if (ours !== undefined) resolve(ours.registrationId);
+      }),
+    );
+    await cdp.send('ServiceWorker.enable');
+    // With permission granted, the app registers its service worker once connected (the browser's
+    // push service itself is out of reach here, so the push is handed to the worker directly).
+    await alice.page.reload();
+    const registrationId = await registered;
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId, data: JSON.stringify({ type: 'wake', unread: 3 }) });
+    await alice.page.waitForFunction(async () => {
+      const notifications = await (await navigator.serviceWorker.ready).getNotifications();
+      return notifications.some((n) => n.title === 'Courier' && n.body === '3 new messages');
+    });
+    await cdp.detach();
+  });
+
   it('lets three people talk in a group and the admin remove one', async () => {
     const carol = await newPerson(browser, server);
     await alice.page.getByRole('button', { name: 'New group' }).click();
