@@ -126,11 +126,8 @@ export class TimedStore implements Store {
   presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]> {
     return this.counted('presenceAllowed', () => this.inner.presenceAllowed(pairs));
   }
-  deleteAccount(
-    userId: string,
-    leave: (group: Group) => { group: Group; events: InboxEntry[] },
-  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
-    return this.write('deleteAccount', () => this.inner.deleteAccount(userId, leave));
+  deleteAccount(userId: string): Promise<{ tokenHash?: string }> {
+    return this.write('deleteAccount', () => this.inner.deleteAccount(userId));
   }
   grantMedia(hash: string, userId: string, uploadedBytes: number, now: number): Promise<void> {
     return this.write('grantMedia', () => this.inner.grantMedia(hash, userId, uploadedBytes, now));

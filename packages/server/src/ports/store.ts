@@ -134,15 +134,12 @@ export interface Store {
   presenceAllowed(pairs: PresencePair[]): Promise<PresencePair[]>;
   /**
    * Removes the account and everything of it, in one transaction: its token, inbox, code,
-   * blocks (both ways), contacts, presence setting, media access, push targets and sends
-   * remembered for idempotency. For each group it is a member of, `leave` decides the group without it and
-   * the events to append (to the other members), as `changeGroup` does. Answers the token
-   * hash it had (undefined when there was no account) and the events appended.
+   * blocks (both ways), contacts, presence setting, media access, push targets, sends remembered
+   * for idempotency, and its place in any group (members and admins, without events: a caller
+   * that wants the members told leaves the groups first with changeGroup). Answers the token
+   * hash it had (none when there was no account).
    */
-  deleteAccount(
-    userId: string,
-    leave: (group: Group) => { group: Group; events: InboxEntry[] },
-  ): Promise<{ tokenHash?: string; appended: Appended[] }>;
+  deleteAccount(userId: string): Promise<{ tokenHash?: string }>;
 
   // Media -------------------------------------------------------------------
 

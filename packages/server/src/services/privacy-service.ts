@@ -50,11 +50,18 @@ export class PrivacyService {
    * in other inboxes stay: they belong to their recipients now.
    */
   async deleteAccount(userId: string): Promise<void> {
-    const ts = this.now();
-    const { tokenHash, appended } = await this.store.deleteAccount(userId, (group) =>
-      changeMembership(group, userId, { add: [], remove: [userId] }, Number.MAX_SAFE_INTEGER, ts),
-    );
-    await notifyAppended(this.bus, appended);
+    // Each group is left as a member leaves it, in its own transaction; the account goes last, so
+    // a deletion cut short is finished by asking again (the token still works until then).
+    for (const { groupId } of await this.store.groupsOf(userId)) {
+      const ts = this.now();
+      const { appended } = await this.store.changeGroup(groupId, (group) =>
+        group.members.includes(userId)
+          ? changeMembership(group, userId, { add: [], remove: [userId] }, Number.MAX_SAFE_INTEGER, ts)
+          : { group, events: [] },
+      );
+      await notifyAppended(this.bus, appended.filter((entry) => entry.userId !== userId));
+    }
+    const { tokenHash } = await this.store.deleteAccount(userId);
     if (tokenHash !== undefined) await this.bus.signalDevice(userId, { kind: 'revoked', tokenHash });
   }
 }

@@ -15,6 +15,7 @@ import { pushRoutes } from '../gateway/http/routes/push-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
 import { privacyRoutes } from '../gateway/http/routes/privacy-routes.js';
 import { PrivacyService } from '../services/privacy-service.js';
+import { webRoutes } from '../gateway/http/routes/web-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
 import { AlertMonitor } from '../observability/alerts.js';
@@ -107,7 +108,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       },
     }),
   });
-  const messaging = new MessagingService(store, bus);
+  const messaging = new MessagingService(store, bus, Date.now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry(
     (userId, watchers) => presence.audienceOf(userId, watchers),
@@ -170,6 +171,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   mediaRoutes(app, registration, media);
   privacyRoutes(app, registration, new PrivacyService(store, bus));
   pushRoutes(app, registration, push);
+  if (options.web) await webRoutes(app, logger);
 
   const gateway = new WsGateway(
     app.server,

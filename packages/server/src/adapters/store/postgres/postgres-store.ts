@@ -268,11 +268,8 @@ export class PostgresStore implements Store {
     return presenceAllowed(this.pool, pairs);
   }
 
-  deleteAccount(
-    userId: string,
-    leave: (group: Group) => { group: Group; events: InboxEntry[] },
-  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
-    return withTransaction(this.pool, (client) => deleteAccountIn(client, userId, leave));
+  deleteAccount(userId: string): Promise<{ tokenHash?: string }> {
+    return withTransaction(this.pool, (client) => deleteAccountIn(client, userId));
   }
 
   // Media -------------------------------------------------------------------

@@ -1,8 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Appended, InboxEntry } from '../../../domain/events.js';
 import type { Group } from '../../../domain/group.js';
 import type { PresencePair, PresenceVisibility } from '../../../ports/store.js';
-import type { SqliteInbox } from './sqlite-inbox.js';
 import type { GroupRow, SqliteStatements, Statement } from './sqlite-statements.js';
 
 /** The statements of blocking, presence visibility, media access and account deletion. */
@@ -62,22 +60,19 @@ export function isVisibility(value: string): value is PresenceVisibility {
   return value === 'everyone' || value === 'contacts' || value === 'nobody';
 }
 
-/** Account deletion, inside the caller's transaction: groups first (their events go to the others), then the rest. */
+/** Account deletion, inside the caller's transaction (see Store.deleteAccount). */
 export function deleteAccountNow(
   q: SqliteStatements,
   p: PrivacyStatements,
-  inbox: SqliteInbox,
   userId: string,
-  leave: (group: Group) => { group: Group; events: InboxEntry[] },
   toGroup: (row: GroupRow) => Group,
-): { tokenHash?: string; appended: Appended[] } {
+): { tokenHash?: string } {
   const tokenHash = p.tokenOf.get(userId) ?? undefined;
-  const appended: Appended[] = [];
   for (const row of q.groupsOf.all(userId)) {
-    const { group, events } = leave(toGroup(row));
-    q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), row.groupId);
-    appended.push(...inbox.append(events.filter((entry) => entry.userId !== userId)));
+    const group = toGroup(row);
+    const without = (users: string[]) => JSON.stringify(users.filter((user) => user !== userId));
+    q.updateGroup.run(group.name, without(group.members), without(group.admins), row.groupId);
   }
   for (const statement of p.forget) statement.run({ user: userId });
-  return tokenHash === undefined ? { appended } : { tokenHash, appended };
+  return tokenHash === undefined ? {} : { tokenHash };
 }

@@ -9,6 +9,7 @@ import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyStatements } from './sqlite-privacy.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
+import { SeqCounters } from './sqlite-seq-counters.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteStoreOptions {
@@ -29,7 +30,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
- * group commit (see GroupCommit); reads run at once on the same connection.
+ * group commit (see GroupCommit); reads run at once on the same connection. The node runs it on
+ * a worker thread (see SqliteWorkerStore). Only one SqliteStore may write a file at a time:
+ * inbox seqs are counted in memory (see SeqCounters).
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
@@ -37,6 +40,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #privacy?: PrivacyStatements;
   #inbox?: SqliteInbox;
+  #seqs?: SeqCounters;
   #push?: SqlitePush;
   #closing?: Promise<void>;
 
@@ -49,7 +53,11 @@ export class SqliteStore implements Store {
     }
     this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    this.#writes = new GroupCommit(this.#db, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+    this.#writes = new GroupCommit(this.#db, {
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+      beforeCommit: () => this.#seqs?.save(),
+      afterRollback: () => this.#seqs?.forget(),
+    });
   }
 
   async init(): Promise<void> {
@@ -57,7 +65,8 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#privacy = preparePrivacyStatements(this.#db);
-    this.#inbox = new SqliteInbox(this.#statements);
+    this.#seqs = new SeqCounters(this.#statements);
+    this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -194,8 +203,24 @@ export class SqliteStore implements Store {
       const row = q.getGroup.get(groupId);
       if (!row) throw new CourierError('not_found', `no group ${groupId}`, 404);
       const { group, events } = change(toGroup(row));
-      q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), groupId);
-      return { group: { ...group, groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
+      return this.#updateGroup(q, inbox, row, group, events);
+    });
+  }
+
+  /**
+   * changeGroup in two steps, for callers that cannot pass a function (the worker thread's
+   * proxy): writes `group` and appends `events` only if the group is still `seen`; otherwise
+   * changes nothing and answers undefined, and the caller reads again.
+   */
+  replaceGroup(seen: Group, group: Group, events: InboxEntry[]): Promise<{ group: Group; appended: Appended[] } | undefined> {
+    return this.#write((q, inbox) => {
+      const row = q.getGroup.get(seen.groupId);
+      if (!row) throw new CourierError('not_found', `no group ${seen.groupId}`, 404);
+      const current = toGroup(row);
+      if (current.name !== seen.name || !sameList(current.members, seen.members) || !sameList(current.admins, seen.admins)) {
+        return undefined;
+      }
+      return this.#updateGroup(q, inbox, row, group, events);
     });
   }
 
@@ -228,11 +253,16 @@ export class SqliteStore implements Store {
     return this.#p.presenceAllowed.all(JSON.stringify(pairs.map((pair) => [pair.user, pair.watcher])));
   }
 
-  deleteAccount(
-    userId: string,
-    leave: (group: Group) => { group: Group; events: InboxEntry[] },
-  ): Promise<{ tokenHash?: string; appended: Appended[] }> {
-    return this.#write((q, inbox) => deleteAccountNow(q, this.#p, inbox, userId, leave, toGroup));
+  deleteAccount(userId: string): Promise<{ tokenHash?: string }> {
+    return this.#write((q) => {
+      this.#seqs!.drop(userId);
+      return deleteAccountNow(q, this.#p, userId, toGroup);
+    });
+  }
+
+  #updateGroup(q: SqliteStatements, inbox: SqliteInbox, row: GroupRow, group: Group, events: InboxEntry[]) {
+    q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), row.groupId);
+    return { group: { ...group, groupId: row.groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
   }
 
   // Media -------------------------------------------------------------------
@@ -329,6 +359,10 @@ export class SqliteStore implements Store {
     const inbox = this.#inbox as SqliteInbox;
     return this.#writes.run(() => work(q, inbox));
   }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 function toGroup(row: GroupRow): Group {
