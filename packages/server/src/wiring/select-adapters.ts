@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OptionError, type Options } from '../config/options.js';
 import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
 import { PostgresBlobStore } from '../adapters/blob/postgres/postgres-blob-store.js';
-import { isClusterUrl, parseClusterUrl } from '../adapters/redis-connection.js';
+import { connectRedis, isClusterUrl, parseClusterUrl, type RedisConnection } from '../adapters/redis-connection.js';
 import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { RedisBus } from '../adapters/bus/redis/redis-bus.js';
 import { MemoryRateLimiter } from '../adapters/rate-limiter/memory/memory-rate-limiter.js';
@@ -112,12 +111,20 @@ export function selectBus(options: Options, nodeId: string, logger: Logger, onBu
   }
 }
 
-/** With --redis-url, a connection for the HTTP rate limit's counters, so that every node shares them. */
-export function selectHttpRateRedis(options: Options): Redis | undefined {
+/**
+ * With --redis-url (one Redis or a Redis Cluster), a connection for the HTTP rate limit's
+ * counters, so that every node shares them; ready before it answers, so that no request is let
+ * through uncounted at start-up.
+ */
+export async function selectHttpRateRedis(options: Options, onError: (err: Error) => void): Promise<RedisConnection | undefined> {
   if (options.redisUrl === undefined) return undefined;
-  // Fail fast: the limiter skips a count it cannot make rather than hold the request.
-  // Connected by the caller (connect()), so that no request is let through uncounted at start-up.
-  return new Redis(options.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false, lazyConnect: true });
+  const connection = connectRedis(options.redisUrl, onError);
+  await new Promise<void>((resolve, reject) => {
+    if (connection.status === 'ready') return resolve();
+    connection.once('ready', () => resolve());
+    connection.once('end', () => reject(new Error(`the HTTP rate limit could not reach Redis at ${options.redisUrl}`)));
+  });
+  return connection;
 }
 
 export function selectSms(options: Options): SmsProvider {

@@ -149,18 +149,13 @@ export async function startNode(options: Options): Promise<CourierNode> {
     requestTimeoutMs: options.requestTimeout * 1000,
     idleTimeoutMs: options.idleTimeout * 1000,
   });
-  const httpRateRedis = options.noRateLimits ? undefined : selectHttpRateRedis(options);
-  await httpRateRedis?.connect();
+  const onHttpRateError = (err: unknown) => {
+    metrics.countBusError();
+    logger.error({ err }, 'redis error of the HTTP rate limit');
+  };
+  const httpRateRedis = options.noRateLimits ? undefined : await selectHttpRateRedis(options, onHttpRateError);
   if (!options.noRateLimits) {
-    await limitHttpRate(app, {
-      perMinute: options.httpRate,
-      ...(httpRateRedis !== undefined && { redis: httpRateRedis }),
-      prefix: options.redisPrefix,
-      onStoreError: (err) => {
-        metrics.countBusError();
-        logger.error({ err }, 'redis error of the HTTP rate limit');
-      },
-    });
+    await limitHttpRate(app, { perMinute: options.httpRate, ...(httpRateRedis !== undefined && { redis: httpRateRedis }), prefix: options.redisPrefix });
   }
   // With --metrics-port, /metrics is served there only, by an app of its own.
   const metricsApp = options.metricsPort === undefined ? undefined : createHttpApp({ logger, ...(tls && { tls }) });

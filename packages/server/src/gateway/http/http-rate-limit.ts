@@ -1,16 +1,16 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../adapters/redis-connection.js';
 import { CourierError } from '../../domain/errors.js';
 
 export interface HttpRateLimitSettings {
   /** Requests per client address per minute, on every route. */
   perMinute: number;
   /** Shares the counts between the nodes of a cluster; undefined counts on this node only. */
-  redis?: Redis;
+  redis?: RedisConnection;
   /** Key prefix in Redis, one per deployment. */
   prefix: string;
-  onStoreError: (err: unknown) => void;
 }
 
 /**
@@ -23,7 +23,8 @@ export async function limitHttpRate(app: FastifyInstance, settings: HttpRateLimi
     global: false,
     max: settings.perMinute,
     timeWindow: 60_000,
-    ...(settings.redis !== undefined && { redis: settings.redis, nameSpace: `${settings.prefix}http-rate:` }),
+    // A Cluster has the commands the plugin uses (defineCommand, one key per call) under its own type.
+    ...(settings.redis !== undefined && { redis: settings.redis as Redis, nameSpace: `${settings.prefix}http-rate:` }),
     // A Redis outage must not refuse every request of the deployment; it is logged and counted.
     skipOnError: true,
     errorResponseBuilder: (_request, context) => {
@@ -32,5 +33,4 @@ export async function limitHttpRate(app: FastifyInstance, settings: HttpRateLimi
     },
   });
   app.addHook('onRequest', app.rateLimit());
-  if (settings.redis !== undefined) settings.redis.on('error', settings.onStoreError);
 }
