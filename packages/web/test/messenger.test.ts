@@ -96,6 +96,44 @@ describe('the web client', { timeout: 180_000 }, () => {
     await bob.page.keyboard.press('Escape');
   });
 
+  it('sends a file that the other downloads with its name and bytes', async () => {
+    const chooser = bob.page.waitForEvent('filechooser');
+    await bob.page.getByRole('button', { name: 'Attach' }).click();
+    await (await chooser).setFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('tent, stove, snacks\n') });
+    await seeMessage(bob.page, /^You: file notes\.txt \(20 B\), .*, (delivered|read)$/);
+
+    const download = alice.page.waitForEvent('download');
+    await alice.page.getByRole('button', { name: 'Download notes.txt (20 B)' }).click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'notes.txt');
+    const stream = await file.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'tent, stove, snacks\n');
+  });
+
+  it('shows a notification when the server wakes the device through Web Push', async () => {
+    await alice.context.grantPermissions(['notifications'], { origin: server.url });
+    const cdp = await alice.context.newCDPSession(alice.page);
+    const registered = new Promise<string>((resolve) =>
+      cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+        const ours = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+        if (ours !== undefined) resolve(ours.registrationId);
+      }),
+    );
+    await cdp.send('ServiceWorker.enable');
+    // With permission granted, the app registers its service worker once connected (the browser's
+    // push service itself is out of reach here, so the push is handed to the worker directly).
+    await alice.page.reload();
+    const registrationId = await registered;
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId, data: JSON.stringify({ type: 'wake', unread: 3 }) });
+    await alice.page.waitForFunction(async () => {
+      const notifications = await (await navigator.serviceWorker.ready).getNotifications();
+      return notifications.some((n) => n.title === 'Courier' && n.body === '3 new messages');
+    });
+    await cdp.detach();
+  });
+
   it('lets three people talk in a group and the admin remove one', async () => {
     const carol = await newPerson(browser, server);
     await alice.page.getByRole('button', { name: 'New group' }).click();
@@ -122,6 +160,12 @@ describe('the web client', { timeout: 180_000 }, () => {
     await alice.page.getByRole('button', { name: `Remove ${carol.phone}` }).click();
     await carol.page.getByText('You are no longer a member of this group.').waitFor();
     await alice.page.getByText('2 members').waitFor();
+
+    // Signing out forgets the account in this browser, also after a reload.
+    await carol.page.getByRole('button', { name: 'Sign out' }).click();
+    await carol.page.getByLabel('Phone number').waitFor();
+    await carol.page.reload();
+    await carol.page.getByLabel('Phone number').waitFor();
     await carol.context.close();
   });
 });

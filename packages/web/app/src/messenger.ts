@@ -9,7 +9,8 @@ import { CourierClient, type GroupEvent, type MediaRef, type MessageEvent, type 
 import { newId } from './format.js';
 import { History, type Chat, type StoredMessage } from './history.js';
 import { makeThumbnail, uploadWithProgress } from './media.js';
-import { notifyHidden } from './notifications.js';
+import { askForNotifications, notifyHidden } from './notifications.js';
+import { disablePush, enablePush } from './push.js';
 import { applyReceipt, later } from './receipts.js';
 import { forgetSession, sdkStorage, type SavedSession } from './saved-session.js';
 
@@ -49,6 +50,7 @@ export class Messenger {
   readonly #earlyReceipts = new Map<string, ReceiptEvent[]>();
   #typingSentAt = 0;
   #stopped = false;
+  #pushTried = false;
   /** Every read-modify-write of the history, one after the other (a receipt must see its `sent`). */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -80,7 +82,10 @@ export class Messenger {
       this.presence.set(p.user, p.online ? { online: true } : { online: false, ...(p.lastSeen !== undefined && { lastSeen: p.lastSeen }) });
       this.#changed();
     });
-    this.client.on('ready', () => this.#setConnection('online'));
+    this.client.on('ready', () => {
+      this.#setConnection('online');
+      if (!this.#pushTried) void this.#enablePush();
+    });
     this.client.on('disconnected', (d) => {
       if (d.willReconnect) this.#setConnection(navigator.onLine ? 'connecting' : 'offline');
     });
@@ -238,9 +243,34 @@ export class Messenger {
     return response.blob();
   }
 
+  // Notifications ----------------------------------------------------------------------------
+
+  /** Whether to offer "Enable notifications" (the browser has not been asked yet). */
+  get notificationsUndecided(): boolean {
+    return typeof Notification !== 'undefined' && Notification.permission === 'default';
+  }
+
+  async enableNotifications(): Promise<void> {
+    await askForNotifications();
+    this.#changed();
+    await this.#enablePush();
+  }
+
+  async #enablePush(): Promise<void> {
+    // Not decided yet (the question asked on "Verify" may still be open): try again on the next ready.
+    this.#pushTried = typeof Notification !== 'undefined' && Notification.permission !== 'default';
+    try {
+      await enablePush(this.client);
+    } catch (err) {
+      // No push service reachable (or none in this browser): notifications still come while the tab is open.
+      console.warn('courier: Web Push is not available', err);
+    }
+  }
+
   // Signing out ----------------------------------------------------------------------------
 
   async signOut(reason?: string): Promise<void> {
+    await disablePush(this.client).catch((err: unknown) => console.warn('courier: could not remove the push subscription', err));
     this.stop();
     await this.client.close().catch((err: unknown) => console.warn('courier: close failed', err));
     this.#history.close();

@@ -1,9 +1,13 @@
 /** Desktop notifications for messages that arrive while the tab is hidden. */
 
 /** Asks once, from a click (browsers ignore the request otherwise). */
-export function askForNotifications(): void {
+export async function askForNotifications(): Promise<void> {
   if (typeof Notification === 'undefined' || Notification.permission !== 'default') return;
-  Notification.requestPermission().catch((err: unknown) => console.warn('notification permission request failed', err));
+  try {
+    await Notification.requestPermission();
+  } catch (err) {
+    console.warn('notification permission request failed', err);
+  }
 }
 
 export function notifyHidden(title: string, body: string, tag: string): void {

@@ -26,6 +26,11 @@ export function Main({ messenger }: { messenger: Messenger }) {
       <section class="sidebar" aria-label="Chats">
         <header class="bar">
           <span class="me" title="Signed in as">{m.userId}</span>
+          {m.notificationsUndecided && (
+            <button type="button" onClick={() => void m.enableNotifications()}>
+              Enable notifications
+            </button>
+          )}
           <button type="button" onClick={() => setNewGroup(true)}>New group</button>
           <button type="button" onClick={() => void m.signOut()}>Sign out</button>
         </header>

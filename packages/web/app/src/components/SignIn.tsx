@@ -40,7 +40,7 @@ export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onS
 
   const verify = (event: Event) => {
     event.preventDefault();
-    askForNotifications();
+    void askForNotifications();
     void run(async () => {
       const { userId, token } = await CourierClient.register.verify(serverBase(), phone!, code.trim());
       onSignedIn({ userId, token });
