@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   to: string;
   body?: string;
   media?: MediaRef;
+  replyTo?: string;
+  expiresIn?: number;
 }
 
 export interface CheckedMessage {
@@ -46,7 +48,7 @@ export class MessagingService {
     if (message.body === undefined && message.media === undefined) {
       throw new CourierError('invalid_frame', 'A message needs a body, a media object, or both.');
     }
-    const { recipients, group } = await this.recipientsOf(from, message.to);
+    const { recipients, group } = await this.audience(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
     return {
       recipients,
@@ -59,6 +61,8 @@ export class MessagingService {
         ...(message.body === undefined ? {} : { body: message.body }),
         ...(message.media === undefined ? {} : { media: message.media }),
         ...(group === undefined ? {} : { group }),
+        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
+        ...(message.expiresIn === undefined ? {} : { expiresIn: message.expiresIn }),
       },
     };
   }
@@ -96,12 +100,21 @@ export class MessagingService {
 
   /** Passes typing on to the online recipients; nothing is stored. */
   async typing(from: string, to: string, active: boolean): Promise<void> {
-    const { recipients } = await this.recipientsOf(from, to);
+    const { recipients } = await this.audience(from, to);
     const frame = { type: 'typing', from, to, active };
     await Promise.all(recipients.map((userId) => this.bus.signalDevice(userId, { kind: 'frame', frame })));
   }
 
-  private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
+  /** True for a message whose expiry has passed: it must not reach a device any more. */
+  hasExpired(event: DurableEvent): boolean {
+    return event.type === 'message' && event.expiresIn !== undefined && this.now() >= event.ts + event.expiresIn * 1000;
+  }
+
+  /**
+   * Who a message from `from` to `to` reaches: the user, or the group's other members. Throws
+   * `unknown_user` or `not_member`.
+   */
+  async audience(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
       if (!this.knownUsers.has(to)) {
         const known = await this.messages.existingUsers([to]);

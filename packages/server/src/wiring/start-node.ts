@@ -22,6 +22,8 @@ import { NodeMetrics } from '../observability/metrics.js';
 import { nodeReadings } from '../observability/node-readings.js';
 import { TimedStore } from '../observability/timed-store.js';
 import { HealthService } from '../services/health-service.js';
+import { factsRetentionMs } from '../domain/message-actions.js';
+import { MessageActionsService } from '../services/message-actions-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
 import { RegistrationService } from '../services/registration-service.js';
@@ -42,8 +44,18 @@ const DAY = 24 * 60 * MINUTE;
 /** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
 const PRESENCE_CHECK_MS = 5_000;
 
+/** What an embedding program (a test, say) may replace. */
+export interface NodeOverrides {
+  /** The clock of messages, action windows and expiry (default Date.now). */
+  now?: () => number;
+}
+
+/** How long after a message its recipients and author may react to it (the contract's 30 days). */
+const REACT_WINDOW_MS = 30 * DAY;
+
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
-export async function startNode(options: Options): Promise<CourierNode> {
+export async function startNode(options: Options, overrides: NodeOverrides = {}): Promise<CourierNode> {
+  const now = overrides.now ?? Date.now;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
   if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
   const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -64,7 +76,9 @@ export async function startNode(options: Options): Promise<CourierNode> {
       limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
     }),
   });
-  const messaging = new MessagingService(store, bus);
+  const messaging = new MessagingService(store, bus, now);
+  const windows = { editMs: options.editWindow * 1000, deleteMs: options.deleteWindow * 1000, reactMs: REACT_WINDOW_MS };
+  const actions = new MessageActionsService(store, bus, messaging, windows, now);
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
@@ -106,6 +120,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
     {
       registration,
       messaging,
+      actions,
       presence,
       registry,
       logger,
@@ -132,7 +147,10 @@ export async function startNode(options: Options): Promise<CourierNode> {
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
     sweeping = Promise.all([
-      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      store
+        .sweep(now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, messageFactsMs: factsRetentionMs(windows) })
+        .catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      actions.expire().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed')),
       media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
     ]);
   }, MINUTE);

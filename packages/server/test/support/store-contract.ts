@@ -676,7 +676,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 // Fixtures -------------------------------------------------------------------
 
 const T0 = 1_700_000_000_000;
-const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000 };
+const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000, messageFactsMs: 10_000 };
 
 function user(n: number): string {
   return `+1555${String(n).padStart(7, '0')}`;

@@ -11,15 +11,11 @@ export class SqliteInbox {
   constructor(private readonly q: SqliteStatements) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
-    const first = this.q.firstSend.get(message.from, message.id);
-    if (first) return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts);
-    const event: NewEvent = { type: 'message', ...message };
-    const payload = JSON.stringify(event);
-    // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
-    const stored = JSON.parse(payload) as NewEvent;
-    const appended = [...new Set(recipients)].map((userId) => this.#insert(userId, event, payload, stored));
-    return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+    return this.fanOut({ type: 'message', ...message }, recipients, () => {
+      const expiresAt = message.expiresIn === undefined ? null : message.ts + message.expiresIn * 1000;
+      const to = JSON.stringify([...new Set(recipients)]);
+      this.q.rememberFacts.run(message.serverId, message.from, message.to, to, message.ts, expiresAt);
+    });
   }
 
   append(entries: InboxEntry[]): Appended[] {
@@ -55,6 +51,22 @@ export class SqliteInbox {
       addTo(read, delivered.sender, serverId);
     }
     return this.#receipts('read', read, reader, now);
+  }
+
+  /**
+   * Claims the event's (sender, client id) and appends it to every recipient's inbox, after
+   * `alsoDo` (which runs only for a first use of the id). A repeat appends nothing.
+   */
+  fanOut(event: Extract<NewEvent, { serverId: string; id: string; from: string }>, recipients: string[], alsoDo: () => void): SendResult {
+    const first = this.q.firstSend.get(event.from, event.id);
+    if (first) return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts);
+    alsoDo();
+    const payload = JSON.stringify(event);
+    // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
+    const stored = JSON.parse(payload) as NewEvent;
+    const appended = [...new Set(recipients)].map((userId) => this.#insert(userId, event, payload, stored));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
   }
 
   #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {

@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
+  #actions?: SqliteMessageActions;
   #closing?: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
@@ -50,6 +53,7 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#inbox = new SqliteInbox(this.#statements);
+    this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
   }
 
   close(): Promise<void> {
@@ -144,6 +148,27 @@ export class SqliteStore implements Store {
     return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
   }
 
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.#q.firstSend.get(sender, clientId);
+  }
+
+  async messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.#messageActions.facts(serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.store(action, recipients));
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.expire(now, limit));
+  }
+
   // Groups ------------------------------------------------------------------
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
@@ -211,6 +236,7 @@ export class SqliteStore implements Store {
       q.sweepCodes.run(now);
       q.sweepIdempotency.run(now - keepFor.idempotencyMs);
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
+      q.sweepFacts.run(now - keepFor.messageFactsMs);
     });
   }
 
@@ -223,6 +249,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #messageActions(): SqliteMessageActions {
+    if (!this.#actions) throw new Error('SqliteStore used before init()');
+    return this.#actions;
   }
 
   #write<T>(work: (q: SqliteStatements, inbox: SqliteInbox) => T): Promise<T> {
