@@ -107,6 +107,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await refused(bob.client, { type: 'react', to: toAlice, target: m.serverId, emoji: 'e\u0301'.padEnd(40, '\u0301') }, 'invalid_frame');
       await refused(bob.client, { type: 'react', to: toAlice, target: m.serverId }, 'invalid_frame');
       await refused(alice.client, { type: 'edit', to: bob.account.userId, target: m.serverId }, 'invalid_frame');
+      await refused(alice.client, { type: 'edit', to: bob.account.userId, target: m.serverId, body: ' \n ' }, 'invalid_frame');
       for (const expiresIn of [59, 90 * 24 * 3600 + 1, 61.5, '120']) {
         await refused(alice.client, { type: 'send', to: bob.account.userId, body: 'x', expiresIn }, 'invalid_frame');
       }

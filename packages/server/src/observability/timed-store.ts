@@ -111,6 +111,9 @@ export class TimedStore implements Store {
   getGroup(groupId: string): Promise<Group | undefined> {
     return this.counted('getGroup', () => this.inner.getGroup(groupId));
   }
+  groupsOf(userId: string): Promise<Group[]> {
+    return this.counted('groupsOf', () => this.inner.groupsOf(userId));
+  }
   changeGroup(
     groupId: string,
     change: (group: Group) => { group: Group; events: InboxEntry[] },

@@ -112,6 +112,11 @@ export interface Store {
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]>;
   getGroup(groupId: string): Promise<Group | undefined>;
   /**
+   * The groups `userId` is a member of, oldest first. A scan of the groups (fine for listing
+   * one user's groups on request; not for a hot path).
+   */
+  groupsOf(userId: string): Promise<Group[]>;
+  /**
    * Reads the group, lets `change` decide the new group and the events to append, and writes
    * both in one transaction; no other change of the same group interleaves. `change` throws
    * to refuse, and the error comes out of this call unchanged.

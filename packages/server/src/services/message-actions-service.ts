@@ -36,6 +36,9 @@ export class MessageActionsService {
   async check(from: string, frame: ActionFrame): Promise<CheckedAction> {
     const earlier = await this.messages.earlierAnswer(from, frame.id);
     if (earlier !== undefined) return { repeat: { id: frame.id, ...earlier } };
+    if (frame.type === 'edit' && frame.body.trim() === '') {
+      throw new CourierError('invalid_frame', 'An edit needs some text; to remove a message, delete it.');
+    }
     if (frame.type === 'react' && !isOneGrapheme(frame.emoji)) {
       throw new CourierError('invalid_frame', 'A reaction is one emoji (one grapheme), or "" to take it back.');
     }

@@ -48,6 +48,9 @@ export class MessagingService {
     if (message.body === undefined && message.media === undefined) {
       throw new CourierError('invalid_frame', 'A message needs a body, a media object, or both.');
     }
+    if (message.body !== undefined && message.body.trim() === '') {
+      throw new CourierError('invalid_frame', 'A body must contain some text; leave "body" out to send media alone.');
+    }
     const { recipients, group } = await this.audience(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
     return {

@@ -125,7 +125,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       registry,
       logger,
       observer: metrics.sessionObserver,
-      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000 },
+      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000, maxFrameBytes: options.maxFrameBytes },
     },
     {
       path: '/v1/ws',

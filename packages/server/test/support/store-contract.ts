@@ -483,6 +483,19 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store.readInbox(C, 0, 10), [appendedTo(result.appended, C).event]);
       });
 
+      test('groupsOf lists the groups of a member, oldest first, and no others', async ({ store }) => {
+        await register(store, A, B, C);
+        const first: Group = { groupId: 'g1', name: 'First', members: [A, B], admins: [A], createdAt: T0 };
+        const second: Group = { groupId: 'g2', name: 'Second', members: [B, C], admins: [C], createdAt: T0 + 1 };
+        await store.createGroup(second, []);
+        await store.createGroup(first, []);
+        assert.deepEqual(await store.groupsOf(B), [first, second]);
+        assert.deepEqual(await store.groupsOf(A), [first]);
+        await store.changeGroup('g1', (current) => ({ group: { ...current, members: [B] }, events: [] }));
+        assert.deepEqual(await store.groupsOf(A), [], 'a removed member no longer lists the group');
+        assert.deepEqual(await store.groupsOf(user(999)), []);
+      });
+
       test('a change that throws comes out unchanged and writes nothing', async ({ store }) => {
         await register(store, A, B);
         const group: Group = { groupId: 'g1', name: 'Friends', members: [A, B], admins: [A], createdAt: T0 };

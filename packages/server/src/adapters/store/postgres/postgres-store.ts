@@ -219,6 +219,11 @@ export class PostgresStore implements Store {
     return rows[0] && groupFromRow(rows[0]);
   }
 
+  async groupsOf(userId: string): Promise<Group[]> {
+    const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE $1 = ANY(members) ORDER BY created_at, group_id', [userId]);
+    return rows.map(groupFromRow);
+  }
+
   changeGroup(
     groupId: string,
     change: (group: Group) => { group: Group; events: InboxEntry[] },

@@ -150,6 +150,11 @@ export function prepareStatements(db: Database.Database) {
       `SELECT group_id AS groupId, name, members, admins, created_at AS createdAt
        FROM chat_groups WHERE group_id = ?`,
     ),
+    groupsOf: stmt<[string], GroupRow>(
+      `SELECT group_id AS groupId, name, members, admins, created_at AS createdAt
+       FROM chat_groups WHERE EXISTS (SELECT 1 FROM json_each(chat_groups.members) WHERE value = ?)
+       ORDER BY created_at, group_id`,
+    ),
     updateGroup: stmt<[string, string, string, string]>(
       'UPDATE chat_groups SET name = ?, members = ?, admins = ? WHERE group_id = ?',
     ),

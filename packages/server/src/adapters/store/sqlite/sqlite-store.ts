@@ -192,6 +192,10 @@ export class SqliteStore implements Store {
     return row && toGroup(row);
   }
 
+  async groupsOf(userId: string): Promise<Group[]> {
+    return this.#q.groupsOf.all(userId).map(toGroup);
+  }
+
   changeGroup(
     groupId: string,
     change: (group: Group) => { group: Group; events: InboxEntry[] },
