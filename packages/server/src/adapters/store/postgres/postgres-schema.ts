@@ -79,6 +79,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_created ON media (created_at);
   `,
   `
+  -- Secrets every node of the deployment shares (the key of the registration code hashes).
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+  `
   -- What authorises actions on a message (never its text), kept for the longest action window;
   -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
   CREATE TABLE message_facts (

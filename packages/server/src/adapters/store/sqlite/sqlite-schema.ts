@@ -78,6 +78,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
   `
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+  `
   -- What authorises actions on a message (never its text), kept for the longest action window;
   -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
   CREATE TABLE message_facts (

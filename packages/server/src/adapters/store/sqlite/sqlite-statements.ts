@@ -66,8 +66,13 @@ export function prepareStatements(db: Database.Database) {
     getCode: stmt<[string], CodeRow>(
       'SELECT phone, code_hash AS codeHash, expires_at AS expiresAt, tries FROM codes WHERE phone = ?',
     ),
-    countWrongTry: one<[string], number>('UPDATE codes SET tries = tries + 1 WHERE phone = ? RETURNING tries'),
-    deleteCode: stmt<[string]>('DELETE FROM codes WHERE phone = ?'),
+    takeCodeTry: stmt<[string, number, number], { codeHash: string; tries: number }>(
+      `UPDATE codes SET tries = tries + 1 WHERE phone = ? AND expires_at > ? AND tries < ?
+       RETURNING code_hash AS codeHash, tries`,
+    ),
+    consumeCode: stmt<[string, string]>('DELETE FROM codes WHERE phone = ? AND code_hash = ?'),
+    keepSecret: stmt<[string, string]>('INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    secret: one<[string], string>('SELECT value FROM server_secrets WHERE name = ?'),
 
     tokenOf: one<[string], string>('SELECT token_hash FROM accounts WHERE user_id = ?'),
     insertAccount: stmt<[string, string, number, number]>(
