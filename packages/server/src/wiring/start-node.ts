@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
-import { join } from 'node:path';
-import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
 import { GroupService } from '../services/group-service.js';
@@ -30,7 +28,7 @@ import { RegistrationService } from '../services/registration-service.js';
 import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
-import { selectBus, selectSms, selectStore } from './select-adapters.js';
+import { selectBlobStore, selectBus, selectSms, selectStore } from './select-adapters.js';
 
 export interface CourierNode {
   readonly url: string;
@@ -66,7 +64,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const store = new TimedStore(selectStore(options, logger), metrics);
   const { bus, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
   const sms = selectSms(options);
-  const blobs = new LocalDiskBlobStore(join(options.dataDir, 'media'));
+  const { blobs, kind: mediaStore } = selectBlobStore(options, logger);
   await store.init();
   await blobs.init();
 
@@ -182,9 +180,10 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       await bus.close();
       await limiter.close();
       await store.close();
+      await blobs.close();
       logger.info('stopped');
     })());
 
-  logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
+  logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', media: mediaStore, bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
   return { url, nodeId, logger, stop };
 }
