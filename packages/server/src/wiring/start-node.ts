@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
+import { GatewayPushSender } from '../adapters/push/gateway/gateway-push-sender.js';
+import { makeVapidKeys, WebPushSender, type VapidKeys } from '../adapters/push/web-push/web-push-sender.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
 import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
+import { pushRoutes } from '../gateway/http/routes/push-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
@@ -24,6 +27,10 @@ import { factsRetentionMs } from '../domain/message-actions.js';
 import { MessageActionsService } from '../services/message-actions-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
+import { PushHosts } from '../services/push/push-hosts.js';
+import { PushService } from '../services/push/push-service.js';
+import { WakeOnEventsBus } from '../services/push/wake-on-events-bus.js';
+import { WakeScheduler } from '../services/push/wake-scheduler.js';
 import { RegistrationService } from '../services/registration-service.js';
 import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
@@ -42,6 +49,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
 const PRESENCE_CHECK_MS = 5_000;
+/** How long one request to a push service or gateway may take. */
+const PUSH_TIMEOUT_MS = 10_000;
 
 /** What an embedding program (a test, say) may replace. */
 export interface NodeOverrides {
@@ -62,11 +71,34 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const logger = createLogger(options.logLevel, nodeId);
   const metrics = new NodeMetrics();
   const store = new TimedStore(selectStore(options, logger), metrics);
-  const { bus, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
+  const { bus: directory, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
   const sms = selectSms(options);
   const { blobs, kind: mediaStore } = selectBlobStore(options, logger);
   await store.init();
   await blobs.init();
+
+  const pushHosts = new PushHosts(options.pushHosts);
+  if (options.pushInterval < 1) throw new OptionError('--push-interval takes at least 1 second');
+  if (!/^(mailto:|https:\/\/)/.test(options.pushSubject)) throw new OptionError('--push-subject takes a mailto: or https: URL');
+  // Made once per deployment: browsers' subscriptions are bound to this key.
+  const vapid = JSON.parse(await store.serverSecret('vapid', JSON.stringify(makeVapidKeys()))) as VapidKeys;
+  const wakes = new WakeScheduler(
+    {
+      store,
+      bus: directory,
+      limiter,
+      senders: {
+        webpush: new WebPushSender({ vapid, subject: options.pushSubject, timeoutMs: PUSH_TIMEOUT_MS }),
+        gateway: new GatewayPushSender(PUSH_TIMEOUT_MS),
+      },
+      hosts: pushHosts,
+      observer: metrics,
+      logger,
+    },
+    { intervalMs: options.pushInterval * 1000, maxTries: 5 },
+  );
+  const bus = new WakeOnEventsBus(directory, (device) => wakes.eventsStored(device));
+  const push = new PushService(store, pushHosts, vapid.publicKey);
 
   const registration = new RegistrationService(store, sms, bus, limiter, {
     codeTtlMs: options.codeTtl * 1000,
@@ -90,13 +122,14 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
   const lag = new EventLoopLag(options.alertInterval);
   const alerts = new AlertMonitor(
-    () => nodeReadings(registry, backlog, lag),
+    () => nodeReadings(registry, backlog, lag, metrics.pushWindow),
     {
       thresholds: {
         session_queue: options.alertSessionQueue,
         node_queue: options.alertNodeQueue,
         backlog_age: options.alertBacklogAge,
         loop_lag: options.alertLoopLag,
+        push_failures: options.alertPushFailures,
       },
       intervalMs: options.alertInterval,
       nodeId,
@@ -120,6 +153,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
+  pushRoutes(app, registration, push);
 
   const gateway = new WsGateway(
     app.server,
@@ -176,6 +210,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       await app.close();
       await backlog.stop();
       await reconciler?.stop();
+      wakes.stop();
       await sweeping;
       await bus.close();
       await limiter.close();

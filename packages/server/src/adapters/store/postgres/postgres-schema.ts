@@ -86,6 +86,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  );
+  `,
+  `
   -- What authorises actions on a message (never its text), kept for the longest action window;
   -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
   CREATE TABLE message_facts (

@@ -3,10 +3,12 @@ import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent }
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
 import type { MessageFacts } from '../../../domain/message-actions.js';
+import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { SqliteMessageActions } from './sqlite-message-actions.js';
+import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -34,6 +36,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
   #actions?: SqliteMessageActions;
+  #push?: SqlitePush;
   #closing?: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
@@ -54,6 +57,7 @@ export class SqliteStore implements Store {
     this.#statements = prepareStatements(this.#db);
     this.#inbox = new SqliteInbox(this.#statements);
     this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
+    this.#push = new SqlitePush(this.#db);
   }
 
   close(): Promise<void> {
@@ -238,6 +242,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  // Push --------------------------------------------------------------------
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.#write(() => this.#pushTable.save(userId, deviceId, target));
+  }
+
+  async pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.#pushTable.get(userId, deviceId);
+  }
+
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.#write(() => this.#pushTable.delete(userId, deviceId, only));
+  }
+
+  async pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
+    return this.#pushTable.pendingCounts(userId);
+  }
+
+
   // Housekeeping and gauges ---------------------------------------------------
 
   sweep(now: number, keepFor: RetentionTimes): Promise<void> {
@@ -263,6 +286,11 @@ export class SqliteStore implements Store {
   get #messageActions(): SqliteMessageActions {
     if (!this.#actions) throw new Error('SqliteStore used before init()');
     return this.#actions;
+  }
+
+  get #pushTable(): SqlitePush {
+    if (!this.#push) throw new Error('SqliteStore used before init()');
+    return this.#push;
   }
 
   #write<T>(work: (q: SqliteStatements, inbox: SqliteInbox) => T): Promise<T> {
