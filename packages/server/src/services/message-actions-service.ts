@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { CourierError } from '../domain/errors.js';
 import type { NewActionEvent } from '../domain/events.js';
 import { authoriseAction, isOneGrapheme, type ActionKind, type ActionWindows } from '../domain/message-actions.js';
-import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 import type { ActionFrame } from '../session/client-frames.js';
 import type { MessagingService, SentAnswer } from './messaging-service.js';
-import { notifyAppended } from './notifier.js';
 
 /** An action ready to store, or the answer already given to its client id. */
 export type CheckedAction = { repeat: SentAnswer } | { action: NewActionEvent; recipients: string[] };
@@ -22,7 +20,6 @@ const EXPIRY_BATCH = 500;
 export class MessageActionsService {
   constructor(
     private readonly messages: Store,
-    private readonly bus: Bus,
     private readonly messaging: MessagingService,
     private readonly windows: ActionWindows,
     private readonly now: () => number = Date.now,
@@ -60,7 +57,7 @@ export class MessageActionsService {
   async store(checked: CheckedAction): Promise<SentAnswer> {
     if ('repeat' in checked) return checked.repeat;
     const result = await this.messages.storeAction(checked.action, checked.recipients);
-    if (!result.duplicate) await notifyAppended(this.bus, result.appended);
+    if (!result.duplicate) this.messaging.announce(result.appended);
     return { id: checked.action.id, serverId: result.serverId, ts: result.ts };
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
+import type { Appended, DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
@@ -38,6 +38,8 @@ export class MessagingService {
     private readonly bus: Bus,
     private readonly now: () => number = Date.now,
     private readonly knownUsersLimit = 100_000,
+    /** Told when a signal could not be sent (the bus is down): the events are stored, only latency is lost. */
+    private readonly onLostSignal: (err: unknown) => void = () => {},
   ) {}
 
   /**
@@ -73,11 +75,21 @@ export class MessagingService {
   /**
    * Stores a checked message for every recipient, then answers: the first tick. The store keeps
    * the order of these calls, so a device's messages get seqs in the order it calls this.
+   * The answer does not wait for the signal to the recipients: the message is durable, and the
+   * signal only saves the recipient's node a read.
    */
   async store(checked: CheckedMessage): Promise<SentAnswer> {
     const result = await this.messages.sendMessage(checked.message, checked.recipients);
-    if (!result.duplicate) await notifyAppended(this.bus, result.appended);
+    if (!result.duplicate) this.announce(result.appended);
     return { id: checked.message.id, serverId: result.serverId, ts: result.ts };
+  }
+
+  /**
+   * Signals the devices of events just stored, without waiting: the answer to the sender need not
+   * wait for the bus, and a lost signal costs latency only (the events are stored).
+   */
+  announce(appended: Appended[]): void {
+    notifyAppended(this.bus, appended).catch(this.onLostSignal);
   }
 
   /** Unacked events of the device's inbox after `afterSeq`, oldest first. */

@@ -114,9 +114,9 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       },
     }),
   });
-  const messaging = new MessagingService(store, bus, now);
+  const messaging = new MessagingService(store, bus, now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
   const windows = { editMs: options.editWindow * 1000, deleteMs: options.deleteWindow * 1000, reactMs: REACT_WINDOW_MS };
-  const actions = new MessageActionsService(store, bus, messaging, windows, now);
+  const actions = new MessageActionsService(store, messaging, windows, now);
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
