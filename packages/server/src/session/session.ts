@@ -8,6 +8,7 @@ import type { PresenceService } from '../services/presence-service.js';
 import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
 import type { Connection } from './connection.js';
+import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -28,6 +29,9 @@ export interface SessionObserver {
   pushed?(event: DurableEvent): void;
   authenticated?(session: Session): void;
 }
+
+/** Shared by the node's sessions: a group message's members get the same text, seq aside. */
+const eventText = new EventText();
 
 export const CloseCodes = {
   revoked: 4001,
@@ -66,7 +70,7 @@ export class Session {
       push: (event) => {
         // A disappearing message the sweep has not reached yet must still never be shown.
         if (deps.messaging.hasExpired(event)) return;
-        this.sendFrame(event);
+        this.sendText(eventText.of(event));
         deps.observer?.pushed?.(event);
       },
       canPush: () => this.state === 'ready' && connection.isOpen && this.bufferedBytes < deps.settings.sendBufferBytes,
@@ -151,8 +155,11 @@ export class Session {
   }
 
   sendFrame(frame: object): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (!this.connection.isOpen) return;
-    const text = JSON.stringify(frame);
     const bytes = Buffer.byteLength(text);
     this.bufferedBytes += bytes;
     this.connection.send(text, () => {

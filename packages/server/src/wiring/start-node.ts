@@ -13,6 +13,7 @@ import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
 import { pushRoutes } from '../gateway/http/routes/push-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
+import { webRoutes } from '../gateway/http/routes/web-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
 import { AlertMonitor } from '../observability/alerts.js';
@@ -154,6 +155,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
   pushRoutes(app, registration, push);
+  if (options.web) await webRoutes(app, logger);
 
   const gateway = new WsGateway(
     app.server,
