@@ -3,6 +3,7 @@
  * line, and acks durable events only once their line is written. Ctrl-C exits.
  */
 import { stderr, stdout } from 'node:process';
+import { CourierSocketError } from 'courier-chat-client/node';
 import { clientFor, connectOrFail } from '../client-support/connection.js';
 import { clock, formatGroup, formatMessage, formatPresence, formatReceipt, formatTyping, safe } from '../client-support/format.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
@@ -61,7 +62,7 @@ export async function run(args: string[]): Promise<void> {
       clearTimeout(retry);
       client.close().then(() => reject(err), reject);
     };
-    client.on('revoked', () => fail(new Error('this device was revoked (the phone was registered again elsewhere): register again')));
+    client.on('revoked', () => fail(new CourierSocketError('revoked', 'the token was revoked')));
     // `courier send` with the same profile is the same device: its connection replaces this one for
     // a moment. Come back after it is done, but give up if something keeps taking over.
     let recent: number[] = [];
