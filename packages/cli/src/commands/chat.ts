@@ -6,12 +6,14 @@
  * messages from elsewhere are shown, marked with their sender, and left unread.
  *
  * Being one connection, it is the device while it runs: a `courier listen` of the same profile is
- * replaced by it, so use one or the other.
+ * replaced by it, so use one or the other; a `courier send` of the same profile takes over for a
+ * moment, and the chat comes back after it.
  */
 import { stdin, stdout } from 'node:process';
 import { createInterface } from 'node:readline';
 import { CourierSocketError, type MessageEvent, type ReceiptEvent } from 'courier-chat-client/node';
 import { ChatScreen, type ScreenLine } from '../client-support/chat-screen.js';
+import { comeBackWhenReplaced } from '../client-support/come-back.js';
 import { clientFor, connectOrFail, explainDisconnect } from '../client-support/connection.js';
 import { clock, formatMedia, safe } from '../client-support/format.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
@@ -26,7 +28,8 @@ Shows the conversation with <to> (a phone number or a groupId) as it happens and
 you type. Your messages show …  (sending), ✓ (stored), ✓✓ (delivered), ✓✓ read (read by all).
 Messages from others are shown too, with their sender, and left unread.
 Ctrl-D, Ctrl-C or /quit leaves. Do not run "courier listen" with the same profile meanwhile:
-a device has one connection, and the newer one takes over.`;
+a device has one connection, and the newer one takes over (after a "courier send" of the same
+profile, the chat comes back by itself).`;
 
 /** What we know of one of our messages. */
 interface Outgoing {
@@ -119,7 +122,8 @@ export async function run(args: string[]): Promise<void> {
       order.then(() => client.close()).then(() => (err === undefined ? resolve() : reject(err)), reject);
     };
     client.on('revoked', () => stop(new CourierSocketError('revoked', 'the token was revoked')));
-    client.on('replaced', () => stop(new Error('another connection of this device took over (a "courier listen" or "courier chat" with the same profile?)')));
+    const comeBack = comeBackWhenReplaced(client, (line) => void screen.print(`${clock()} ${line}`), stop);
+    prompt.on('close', () => comeBack.cancel());
     process.once('SIGINT', () => stop());
     process.once('SIGTERM', () => stop());
     prompt.on('close', () => stop());
