@@ -12,7 +12,7 @@
 # Needs node (with the repo built), haproxy, a PostgreSQL and a Redis. The environment may change:
 #   COURIER_DATABASE_URL   default postgres://postgres@127.0.0.1:5432/courier (created if missing)
 #   COURIER_REDIS_URL      default redis://127.0.0.1:6379
-#   COURIER_DATA_DIR       default ./data/cluster: the media every node shares, and sms.jsonl
+#   COURIER_DATA_DIR       default ./data/cluster: sms.jsonl and each node's data (media are in PostgreSQL)
 #   COURIER_CLUSTER_PORT   default 8080: HAProxy's port; node i gets this port + i
 #   COURIER_CLUSTER_STATS_PORT  default 8404: HAProxy's stats page
 #   COURIER_CLUSTER_VERBOSE=1   show HAProxy's start-up notices and warnings (quiet otherwise)

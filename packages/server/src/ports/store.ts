@@ -1,5 +1,6 @@
 import type { Appended, DurableEvent, InboxEntry, MessageEvent, ReceiptEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { PushTarget } from '../domain/push-target.js';
 
 /**
  * Store: everything Courier keeps: accounts and their device tokens, one-time codes,
@@ -118,6 +119,20 @@ export interface Store {
   /** Hashes of blobs created before `olderThan` that no undelivered message refers to. */
   unreferencedMedia(olderThan: number, limit: number): Promise<string[]>;
   deleteMedia(hash: string): Promise<void>;
+
+  // Push --------------------------------------------------------------------
+
+  /** Makes `target` the device's only push target, replacing any earlier one. */
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void>;
+  pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined>;
+  /**
+   * Removes the device's push target and answers whether there was one. With `only`, removes it
+   * only while the stored target still equals `only`: a subscription the push service refused
+   * never removes the newer one the device saved meanwhile.
+   */
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean>;
+  /** Undelivered events of an inbox, and how many of them are messages (a push's `unread`). */
+  pendingCounts(userId: string): Promise<{ events: number; messages: number }>;
 
   // Housekeeping and gauges ---------------------------------------------------
 

@@ -63,6 +63,8 @@ export class RegistrationService {
     const token = newToken();
     const { previousTokenHash } = await this.store.registerDevice(phone, hashSecret(token), this.now());
     if (previousTokenHash !== undefined) {
+      // The old phone must not be woken for the new one's messages (device 1 until accounts have several).
+      await this.store.deletePushTarget(phone, 1);
       await this.bus.signalDevice(phone, { kind: 'revoked', tokenHash: previousTokenHash });
     }
     return { userId: phone, token };

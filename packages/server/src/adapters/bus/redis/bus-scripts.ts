@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../redis-connection.js';
 
 /**
  * Lua scripts of the Redis bus. Each runs atomically in Redis, which is what makes a check and
@@ -91,11 +91,11 @@ export interface BusCommands {
 }
 
 /** Registers the scripts (sent by SHA, with a fallback to the source when Redis lacks them). */
-export function withBusCommands(redis: Redis): Redis & BusCommands {
+export function withBusCommands(redis: RedisConnection): RedisConnection & BusCommands {
   redis.defineCommand('courierBusClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
   redis.defineCommand('courierBusSignal', { numberOfKeys: 1, lua: SIGNAL_LUA });
   redis.defineCommand('courierBusRelease', { lua: RELEASE_LUA });
   redis.defineCommand('courierBusRefresh', { lua: REFRESH_LUA });
   // defineCommand adds the methods at run time; ioredis cannot type them.
-  return redis as Redis & BusCommands;
+  return redis as RedisConnection & BusCommands;
 }

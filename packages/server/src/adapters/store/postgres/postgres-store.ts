@@ -2,9 +2,11 @@ import { Pool } from 'pg';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
 import { runWriteBatch, writeWeight } from './postgres-write-batch.js';
@@ -33,6 +35,7 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly writes: GroupCommit<WriteJob, WriteResult>;
+  private readonly push: PostgresPush;
 
   constructor(options: PostgresStoreOptions) {
     this.pool = new Pool({
@@ -44,6 +47,7 @@ export class PostgresStore implements Store {
     });
     const onIdleError = options.onIdleError;
     this.pool.on('error', (error) => onIdleError?.(error));
+    this.push = new PostgresPush(this.pool);
     this.writes = new GroupCommit({ pool: this.pool, runBatch: runWriteBatch, weight: writeWeight });
   }
 
@@ -262,6 +266,25 @@ export class PostgresStore implements Store {
   async deleteMedia(hash: string): Promise<void> {
     await this.pool.query('DELETE FROM media WHERE hash = $1', [hash]);
   }
+
+  // Push --------------------------------------------------------------------
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.push.save(userId, deviceId, target);
+  }
+
+  pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.push.get(userId, deviceId);
+  }
+
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.push.delete(userId, deviceId, only);
+  }
+
+  pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
+    return this.push.pendingCounts(userId);
+  }
+
 
   // Housekeeping and gauges ---------------------------------------------------
 

@@ -83,6 +83,15 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) STRICT;
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */

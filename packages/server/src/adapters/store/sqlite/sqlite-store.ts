@@ -2,9 +2,11 @@ import Database from 'better-sqlite3';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
+  #push?: SqlitePush;
   #closing?: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
@@ -50,6 +53,7 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#inbox = new SqliteInbox(this.#statements);
+    this.#push = new SqlitePush(this.#db);
   }
 
   close(): Promise<void> {
@@ -213,6 +217,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  // Push --------------------------------------------------------------------
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.#write(() => this.#pushTable.save(userId, deviceId, target));
+  }
+
+  async pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.#pushTable.get(userId, deviceId);
+  }
+
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.#write(() => this.#pushTable.delete(userId, deviceId, only));
+  }
+
+  async pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
+    return this.#pushTable.pendingCounts(userId);
+  }
+
+
   // Housekeeping and gauges ---------------------------------------------------
 
   sweep(now: number, keepFor: RetentionTimes): Promise<void> {
@@ -232,6 +255,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #pushTable(): SqlitePush {
+    if (!this.#push) throw new Error('SqliteStore used before init()');
+    return this.#push;
   }
 
   #write<T>(work: (q: SqliteStatements, inbox: SqliteInbox) => T): Promise<T> {
