@@ -99,10 +99,7 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
 /** Scenario 2: latency at a fixed rate, half of the measured maximum (open loop). */
 export async function runLatency(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const rate = o.rate ?? (ctx.maxThroughput === undefined ? undefined : Math.floor(ctx.maxThroughput / 2));
-  if (rate === undefined || rate <= 0) {
-    throw new Error('the latency scenario needs a rate: run it with the throughput scenario, or give --rate <msg/s>');
-  }
+  const rate = halfLoad(ctx, 'latency');
   return withPairs(ctx, 'latency', async (server, workers, anomalies) => {
     ctx.log(`latency: ${rate} msg/s over ${o.pairs} pairs, ${o.warmupS} s warm-up + ${o.latencyDurationS} s measured`);
     const step = await runStep(server, workers, {
@@ -140,9 +137,18 @@ export async function runLatency(ctx: BenchContext): Promise<ScenarioResult> {
   });
 }
 
-async function withPairs(
+/** --rate, or half of the maximum the throughput scenario measured in this run. */
+export function halfLoad(ctx: BenchContext, scenario: string): number {
+  const rate = ctx.options.rate ?? (ctx.maxThroughput === undefined ? undefined : Math.floor(ctx.maxThroughput / 2));
+  if (rate === undefined || rate <= 0) {
+    throw new Error(`the ${scenario} scenario needs a rate: run it with the throughput scenario, or give --rate <msg/s>`);
+  }
+  return rate;
+}
+
+export async function withPairs(
   ctx: BenchContext,
-  name: 'throughput' | 'latency',
+  name: 'throughput' | 'latency' | 'soak',
   body: (server: ServerProcess, workers: WorkerHandle[], anomalies: Anomalies) => Promise<Pick<ScenarioResult, 'title' | 'metrics' | 'details'>>,
 ): Promise<ScenarioResult> {
   const o = ctx.options;
@@ -169,7 +175,7 @@ async function withPairs(
   });
 }
 
-async function runStep(server: ServerProcess, workers: WorkerHandle[], args: PairsStepArgs, anomalies: Anomalies): Promise<Omit<StepSummary, 'window' | 'ratePerSecond'>> {
+export async function runStep(server: ServerProcess, workers: WorkerHandle[], args: PairsStepArgs, anomalies: Anomalies): Promise<Omit<StepSummary, 'window' | 'ratePerSecond'>> {
   const timeoutMs = args.warmupMs + args.durationMs + args.settleMs + 30_000;
   const meter = await ServerCpuMeter.start(server);
   const results = await Promise.all(workers.map((w) => w.call<PairsStepResult>('pairsStep', args, timeoutMs)));

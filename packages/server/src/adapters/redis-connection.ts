@@ -49,11 +49,10 @@ export function connectRedis(url: string, onError: (err: Error) => void): RedisC
   let connection: RedisConnection;
   if (isClusterUrl(url)) {
     const { nodes, username, password, tls } = parseClusterUrl(url);
+    // No enableAutoPipelining: ioredis then batches scripts whose keys sit on different slots
+    // of one master, which the cluster refuses ("same slots allocation group").
     connection = new Cluster(nodes, {
       redisOptions: { ...(username !== undefined && { username }), ...(password !== undefined && { password }), ...(tls && { tls: {} }) },
-      // Commands to keys on one master travel together: a refresh of many devices is one
-      // round trip per master rather than one per device.
-      enableAutoPipelining: true,
     });
   } else {
     connection = new Redis(url);

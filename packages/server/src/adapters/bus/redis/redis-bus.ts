@@ -44,6 +44,8 @@ export function directoryKey(keyPrefix: string, userId: string): string {
  * pub/sub; both paths go through the one command connection, whose replies come in order, so the
  * signals of this node to one device keep their order whichever way they travel.
  * Presence: one channel, `<prefix>presence`, that every node (the publisher too) subscribes to.
+ * Every publish is sent by a script with a routing key (the user's entry, or the presence
+ * channel's name), so that in a cluster the publishes that must keep their order leave one master.
  */
 export class RedisBus implements Bus {
   private readonly redis: RedisConnection & BusCommands;
@@ -203,7 +205,7 @@ export class RedisBus implements Bus {
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
-    await this.redis.publish(this.presenceChannel, JSON.stringify(change));
+    await this.redis.courierBusPublish(this.presenceChannel, this.presenceChannel, JSON.stringify(change));
   }
 
   private key(userId: string): string {
@@ -244,7 +246,7 @@ export class RedisBus implements Bus {
       return;
     }
     const message: NodeMessage = { userId, signal };
-    await this.redis.publish(this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
+    await this.redis.courierBusPublish(this.key(userId), this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
   }
 
   private receive(channel: string, text: string): void {

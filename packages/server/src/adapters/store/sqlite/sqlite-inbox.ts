@@ -1,41 +1,61 @@
 import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
-import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
+import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
+
+/** An event serialised once, however many inboxes it goes to. */
+interface Serialised {
+  event: NewEvent;
+  payload: string;
+  /** Parsed back once, so that what we answer is exactly what readInbox will give (no undefined keys). */
+  stored: NewEvent;
+}
 
 /**
  * The inbox operations, synchronous: each is meant to run inside a transaction (a group commit
- * job), so a throw undoes all it did.
+ * job), so a throw undoes all it did. Seqs come from SeqCounters; an event bound for many
+ * inboxes (a group message, a group change) is written by one statement.
  */
 export class SqliteInbox {
-  constructor(private readonly q: SqliteStatements) {}
+  constructor(
+    private readonly q: SqliteStatements,
+    private readonly seqs: SeqCounters,
+  ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
-    const first = this.q.firstSend.get(message.from, message.id);
-    if (first) return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts);
-    const event: NewEvent = { type: 'message', ...message };
-    const payload = JSON.stringify(event);
-    // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
-    const stored = JSON.parse(payload) as NewEvent;
-    const appended = [...new Set(recipients)].map((userId) => this.#insert(userId, event, payload, stored));
+    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
+      const first = this.q.firstSend.get(message.from, message.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    }
+    const appended = this.#insert([...new Set(recipients)], serialise({ type: 'message', ...message }));
     return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
   }
 
   append(entries: InboxEntry[]): Appended[] {
-    return entries.map(({ userId, event }) => {
-      const payload = JSON.stringify(event);
-      return this.#insert(userId, event, payload, JSON.parse(payload) as NewEvent);
-    });
+    // A run of entries that share one event object (a group change told to every member) is
+    // one insert; the order of the entries is kept.
+    const appended: Appended[] = [];
+    for (let start = 0; start < entries.length; ) {
+      const event = entries[start]!.event;
+      let end = start + 1;
+      while (end < entries.length && entries[end]!.event === event) end++;
+      const users = entries.slice(start, end).map((entry) => entry.userId);
+      appended.push(...this.#insert(users, serialise(event)));
+      start = end;
+    }
+    return appended;
   }
 
   ackUpTo(userId: string, upTo: number, now: number): Appended[] {
     const delivered = new Map<string, string[]>();
-    for (const row of this.q.ackedMessages.all(userId, upTo)) {
-      this.q.trackDelivered.run(userId, row.serverId, row.sender, row.read, now);
+    const unread: Array<[string, string]> = [];
+    for (const row of this.q.deleteUpTo.all(userId, upTo)) {
+      if (row.kind !== 'message' || row.sender === null || row.serverId === null) continue;
       addTo(delivered, row.sender, row.serverId);
+      // Only a message not read yet can still get a read receipt, so only it is remembered.
+      if (!row.read) unread.push([row.serverId, row.sender]);
     }
-    this.q.deleteUpTo.run(userId, upTo);
+    if (unread.length > 0) this.q.trackDelivered.run(userId, now, JSON.stringify(unread));
     return this.#receipts('delivered', delivered, userId, now);
   }
 
@@ -58,30 +78,34 @@ export class SqliteInbox {
   }
 
   #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {
-    return this.append(
-      [...bySender].map(([sender, serverIds]) => ({
-        userId: sender,
-        event: { type: 'receipt', status, serverIds, by, ts },
-      })),
-    );
+    const appended: Appended[] = [];
+    for (const [sender, serverIds] of bySender) {
+      appended.push(...this.#insert([sender], serialise({ type: 'receipt', status, serverIds, by, ts })));
+    }
+    return appended;
   }
 
-  #insert(userId: string, event: NewEvent, payload: string, stored: NewEvent): Appended {
-    const seq = this.q.nextSeq.get(userId);
-    if (seq === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
+  /** Appends one event to the inboxes of `userIds`, in that order. */
+  #insert(userIds: string[], { event, payload, stored }: Serialised): Appended[] {
+    // Every seq is taken before anything is written: an unknown user throws before any insert.
+    const seqs = userIds.map((userId) => this.seqs.next(userId));
     const message = event.type === 'message' ? event : undefined;
-    this.q.insertEvent.run(
-      userId,
-      seq,
-      event.type,
-      message?.from ?? null,
-      message?.serverId ?? null,
-      message?.media?.hash ?? null,
-      event.ts,
-      payload,
-    );
-    return { userId, event: { ...stored, seq } as DurableEvent };
+    const sender = message?.from ?? null;
+    const serverId = message?.serverId ?? null;
+    const mediaHash = message?.media?.hash ?? null;
+    if (userIds.length === 1) {
+      this.q.insertEvent.run(userIds[0]!, seqs[0]!, event.type, sender, serverId, mediaHash, event.ts, payload);
+    } else if (userIds.length > 1) {
+      const rows = JSON.stringify(userIds.map((userId, i) => [userId, seqs[i]]));
+      this.q.insertEventMany.run(event.type, sender, serverId, mediaHash, event.ts, payload, rows);
+    }
+    return userIds.map((userId, i) => ({ userId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
   }
+}
+
+function serialise(event: NewEvent): Serialised {
+  const payload = JSON.stringify(event);
+  return { event, payload, stored: JSON.parse(payload) as NewEvent };
 }
 
 /** An event read back from its row. */

@@ -12,9 +12,10 @@ export interface InboxRow {
   payload: string;
 }
 
-export interface AckedMessageRow {
-  sender: string;
-  serverId: string;
+export interface AckedRow {
+  kind: string;
+  sender: string | null;
+  serverId: string | null;
   read: number;
 }
 
@@ -81,21 +82,25 @@ export function prepareStatements(db: Database.Database) {
     lastSeen: stmt<[string], { userId: string; lastSeen: number }>(
       'SELECT user_id AS userId, last_seen AS lastSeen FROM accounts WHERE user_id IN (SELECT value FROM json_each(?))',
     ),
-    nextSeq: one<[string], number>('UPDATE accounts SET last_seq = last_seq + 1 WHERE user_id = ? RETURNING last_seq'),
     lastSeq: one<[string], number>('SELECT last_seq FROM accounts WHERE user_id = ?'),
+    saveLastSeq: stmt<[number, string]>('UPDATE accounts SET last_seq = ? WHERE user_id = ?'),
 
     insertEvent: stmt<[string, number, string, string | null, string | null, string | null, number, string]>(
       `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    /** One event into many inboxes: the last parameter is a JSON array of [userId, seq] pairs. */
+    insertEventMany: stmt<[string, string | null, string | null, string | null, number, string, string]>(
+      `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
+       SELECT value ->> 0, value ->> 1, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+    ),
     readInbox: stmt<[string, number, number], InboxRow>(
       'SELECT seq, payload FROM inbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    ackedMessages: stmt<[string, number], AckedMessageRow>(
-      `SELECT sender, server_id AS serverId, read FROM inbox
-       WHERE user_id = ? AND seq <= ? AND kind = 'message' ORDER BY seq`,
+    /** Deletes the acked events and gives back the messages among them (in no particular order). */
+    deleteUpTo: stmt<[string, number], AckedRow>(
+      'DELETE FROM inbox WHERE user_id = ? AND seq <= ? RETURNING kind, sender, server_id AS serverId, read',
     ),
-    deleteUpTo: stmt<[string, number]>('DELETE FROM inbox WHERE user_id = ? AND seq <= ?'),
     messageInInbox: stmt<[string, string], { seq: number; sender: string; read: number }>(
       `SELECT seq, sender, read FROM inbox WHERE user_id = ? AND server_id = ? AND kind = 'message' LIMIT 1`,
     ),
@@ -107,12 +112,15 @@ export function prepareStatements(db: Database.Database) {
     firstSend: stmt<[string, string], { serverId: string; ts: number }>(
       'SELECT server_id AS serverId, ts FROM idempotency WHERE sender = ? AND client_id = ?',
     ),
+    /** Changes nothing (0 changes) when the (sender, client id) was used before. */
     rememberSend: stmt<[string, string, string, number]>(
-      'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?)',
+      'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
 
-    trackDelivered: stmt<[string, string, string, number, number]>(
-      `INSERT INTO read_tracking (recipient, server_id, sender, read, ts) VALUES (?, ?, ?, ?, ?)
+    /** The third parameter is a JSON array of [serverId, sender] pairs. */
+    trackDelivered: stmt<[string, number, string]>(
+      `INSERT INTO read_tracking (recipient, server_id, sender, read, ts)
+       SELECT ?, value ->> 0, value ->> 1, 0, ? FROM json_each(?) WHERE true
        ON CONFLICT (recipient, server_id) DO NOTHING`,
     ),
     tracked: stmt<[string, string], { sender: string; read: number }>(
