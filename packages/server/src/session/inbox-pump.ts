@@ -27,6 +27,8 @@ export class InboxPump {
   private baselineSet = false;
   private running = false;
   private rerun = false;
+  /** The page after a full one, read while that one is pushed (a backlog drains without waiting for each read). */
+  private prefetch: { afterSeq: number; page: Promise<DurableEvent[]> } | undefined;
 
   constructor(
     private readonly io: PumpIo,
@@ -112,7 +114,7 @@ export class InboxPump {
   }
 
   private async readPage(): Promise<void> {
-    const page = await this.io.read(this.lastPushed, this.pageSize);
+    const page = await this.takePage(this.lastPushed);
     if (!this.baselineSet) {
       // Everything below the first unacked event was acked on an earlier connection.
       const baseline = page.length > 0 ? page[0]!.seq - 1 : this.latestKnown;
@@ -128,5 +130,21 @@ export class InboxPump {
     const last = page[page.length - 1]!.seq;
     this.latestKnown = Math.max(this.latestKnown, last);
     this.pending = [...page, ...this.pending.filter((event) => event.seq > last)];
+    if (this.mustRead) {
+      const next = this.io.read(last, this.pageSize);
+      // Its failure is met by whoever takes it (takePage), or by nobody if it is never needed.
+      next.catch(() => undefined);
+      this.prefetch = { afterSeq: last, page: next };
+    }
+  }
+
+  /** The page after `afterSeq`: the one prefetched for it, or a fresh read. */
+  private takePage(afterSeq: number): Promise<DurableEvent[]> {
+    const prefetched = this.prefetch;
+    this.prefetch = undefined;
+    if (prefetched === undefined) return this.io.read(afterSeq, this.pageSize);
+    if (prefetched.afterSeq === afterSeq) return prefetched.page;
+    // Read for a place the pump has left (a gap): not needed.
+    return this.io.read(afterSeq, this.pageSize);
   }
 }

@@ -7,6 +7,7 @@ import type { PresenceService } from '../services/presence-service.js';
 import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
 import type { Connection } from './connection.js';
+import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
 import type { SessionRegistry } from './session-registry.js';
 
@@ -26,6 +27,9 @@ export interface SessionObserver {
   pushed?(event: DurableEvent): void;
   authenticated?(session: Session): void;
 }
+
+/** Shared by the node's sessions: a group message's members get the same text, seq aside. */
+const eventText = new EventText();
 
 export const CloseCodes = {
   revoked: 4001,
@@ -62,7 +66,7 @@ export class Session {
     this.pump = new InboxPump({
       read: (afterSeq, limit) => deps.messaging.pending(this.userId!, afterSeq, limit),
       push: (event) => {
-        this.sendFrame(event);
+        this.sendText(eventText.of(event));
         deps.observer?.pushed?.(event);
       },
       canPush: () => this.state === 'ready' && connection.isOpen && this.bufferedBytes < deps.settings.sendBufferBytes,
@@ -133,8 +137,11 @@ export class Session {
   }
 
   sendFrame(frame: object): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (!this.connection.isOpen) return;
-    const text = JSON.stringify(frame);
     const bytes = Buffer.byteLength(text);
     this.bufferedBytes += bytes;
     this.connection.send(text, () => {

@@ -169,10 +169,11 @@ export class PostgresStore implements Store {
   }
 
   async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    const { rows } = await this.pool.query<{ seq: string; payload: string }>(
-      'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
-    );
+    const { rows } = await this.pool.query<{ seq: string; payload: string }>({
+      name: 'courier_read_inbox',
+      text: 'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      values: [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
+    });
     return rows.map((row) => eventFromRow(row.seq, row.payload));
   }
 
