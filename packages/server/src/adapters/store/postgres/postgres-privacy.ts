@@ -39,6 +39,7 @@ export async function deleteAccountIn(client: PoolClient, userId: string): Promi
     'DELETE FROM read_tracking WHERE recipient = $1',
     'DELETE FROM codes WHERE phone = $1',
     'DELETE FROM push_targets WHERE user_id = $1',
+    'DELETE FROM message_facts WHERE author = $1',
   ]) {
     await client.query(sql, [userId]);
   }

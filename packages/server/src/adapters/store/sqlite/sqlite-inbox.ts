@@ -23,14 +23,13 @@ export class SqliteInbox {
   ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
-    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
-      const first = this.q.firstSend.get(message.from, message.id)!;
-      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    }
+    // A 1:1 recipient who blocked the sender gets nothing, and no action on the message either.
     const kept = [...new Set(recipients)].filter((userId) => message.group !== undefined || this.#acceptsFrom(userId, message.from));
-    const appended = this.#insert(kept, serialise({ type: 'message', ...message }));
-    if (message.media !== undefined) for (const userId of kept) this.q.grantMedia.run(message.media.hash, userId, 0, message.ts);
-    return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+    return this.fanOut({ type: 'message', ...message }, kept, () => {
+      const expiresAt = message.expiresIn === undefined ? null : message.ts + message.expiresIn * 1000;
+      this.q.rememberFacts.run(message.serverId, message.from, message.to, JSON.stringify(kept), message.ts, expiresAt);
+      if (message.media !== undefined) for (const userId of kept) this.q.grantMedia.run(message.media.hash, userId, 0, message.ts);
+    });
   }
 
   /** A 1:1 recipient: false when it blocked the sender; otherwise the two are contacts from now on. */
@@ -84,6 +83,20 @@ export class SqliteInbox {
       addTo(read, delivered.sender, serverId);
     }
     return this.#receipts('read', read, reader, now);
+  }
+
+  /**
+   * Claims the event's (sender, client id) and appends it to every recipient's inbox, after
+   * `alsoDo` (which runs only for a first use of the id). A repeat appends nothing.
+   */
+  fanOut(event: Extract<NewEvent, { serverId: string; id: string; from: string }>, recipients: string[], alsoDo: () => void): SendResult {
+    if (this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts).changes === 0) {
+      const first = this.q.firstSend.get(event.from, event.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    }
+    alsoDo();
+    const appended = this.#insert([...new Set(recipients)], serialise(event));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
   }
 
   #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {

@@ -49,6 +49,7 @@ export function preparePrivacyStatements(db: Database.Database) {
       'DELETE FROM contacts WHERE user_a = @user OR user_b = @user',
       'DELETE FROM media_access WHERE user_id = @user',
       'DELETE FROM push_targets WHERE user_id = @user',
+      'DELETE FROM message_facts WHERE author = @user',
       'DELETE FROM accounts WHERE user_id = @user',
     ].map((sql) => stmt<[{ user: string }]>(sql)),
   };

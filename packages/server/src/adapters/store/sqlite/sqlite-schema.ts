@@ -97,6 +97,20 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX inbox_by_ts;
   `,
   `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX message_facts_by_ts ON message_facts (ts);
+  CREATE INDEX message_facts_by_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
+  `
   ALTER TABLE accounts ADD COLUMN presence_visibility TEXT NOT NULL DEFAULT 'everyone';
 
   CREATE TABLE blocks (

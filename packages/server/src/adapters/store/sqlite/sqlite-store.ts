@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, PresencePair, PresenceVisibility, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyStatements } from './sqlite-privacy.js';
+import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
   #privacy?: PrivacyStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
 
@@ -67,6 +70,7 @@ export class SqliteStore implements Store {
     this.#privacy = preparePrivacyStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
     this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -165,6 +169,27 @@ export class SqliteStore implements Store {
 
   markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
     return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
+  }
+
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.#q.firstSend.get(sender, clientId);
+  }
+
+  async messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.#messageActions.facts(serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.store(action, recipients));
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.expire(now, limit));
   }
 
   // Groups ------------------------------------------------------------------
@@ -330,6 +355,7 @@ export class SqliteStore implements Store {
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
       // Access rows of removed blobs, once they no longer count against a daily quota.
       q.sweepMediaAccess.run(now - DAY_MS);
+      q.sweepFacts.run(now - keepFor.messageFactsMs);
     });
   }
 
@@ -347,6 +373,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #messageActions(): SqliteMessageActions {
+    if (!this.#actions) throw new Error('SqliteStore used before init()');
+    return this.#actions;
   }
 
   get #pushTable(): SqlitePush {
