@@ -97,7 +97,7 @@ class EventTable {
     let index = this.byPayload.get(payload);
     if (index === undefined) {
       this.kinds.push(event.type);
-      this.senders.push(event.type === 'message' ? event.from : event.by);
+      this.senders.push(event.type === 'receipt' || event.type === 'group' ? event.by : event.from);
       this.serverIds.push(event.type === 'message' ? event.serverId : null);
       this.mediaHashes.push(event.type === 'message' ? (event.media?.hash ?? null) : null);
       this.times.push(event.ts);

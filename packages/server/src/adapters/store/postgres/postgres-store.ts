@@ -1,11 +1,13 @@
 import { Pool } from 'pg';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { expireMessages, messageFacts, storeAction } from './postgres-message-actions.js';
 import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
@@ -193,6 +195,29 @@ export class PostgresStore implements Store {
     return this.writes.submit({ kind: 'read', reader, serverIds, now }) as Promise<Appended[]>;
   }
 
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    const { rows } = await this.pool.query<{ server_id: string; ts: string }>(
+      'SELECT server_id, ts FROM idempotency WHERE sender = $1 AND client_id = $2',
+      [sender, clientId],
+    );
+    return rows[0] && { serverId: rows[0].server_id, ts: Number(rows[0].ts) };
+  }
+
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return messageFacts(this.pool, serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    return storeAction(this.pool, action, recipients);
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    return expireMessages(this.pool, now, limit);
+  }
+
   // Groups ------------------------------------------------------------------
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
@@ -294,6 +319,7 @@ export class PostgresStore implements Store {
       await client.query('DELETE FROM codes WHERE expires_at <= $1', [now]);
       await client.query('DELETE FROM idempotency WHERE ts < $1', [now - keepFor.idempotencyMs]);
       await client.query('DELETE FROM read_tracking WHERE ts < $1', [now - keepFor.readTrackingMs]);
+      await client.query('DELETE FROM message_facts WHERE ts < $1 AND expires_at IS NULL', [now - keepFor.messageFactsMs]);
     });
   }
 

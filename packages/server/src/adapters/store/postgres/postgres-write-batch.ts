@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { Appended, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
 import type { SendResult } from '../../../ports/store.js';
 import { appendToInboxes } from './postgres-inbox.js';
+import { insertFacts } from './postgres-message-actions.js';
 
 /** The writes that go through group commit. */
 export type WriteJob =
@@ -38,6 +39,7 @@ export function writeWeight(job: WriteJob): number {
  */
 export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
   const claims = await claimIdempotencyKeys(client, jobs);
+  await rememberFacts(client, jobs, claims);
   const acks = ackBounds(jobs);
   const reads = readPairs(jobs);
   const locked = await lockInboxRows(client, acks, reads);
@@ -137,6 +139,15 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
     claims.set(index, claim);
   });
   return claims;
+}
+
+/** Records the facts of the batch's new messages, for later actions on them. */
+async function rememberFacts(client: PoolClient, jobs: readonly WriteJob[], claims: Map<number, Claim>): Promise<void> {
+  const fresh: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind === 'send' && claims.get(index)?.duplicate === false) fresh.push(job);
+  });
+  await insertFacts(client, fresh);
 }
 
 /** The highest upTo of each inbox acked in the batch. */
