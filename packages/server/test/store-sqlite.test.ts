@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../src/adapters/store/sqlite/sqlite-store.js';
 import { runStoreContract } from './support/store-contract.js';
+import { runStoreDevicesContract } from './support/store-devices-contract.js';
 
 let root = '';
 let opened = 0;
@@ -25,7 +26,7 @@ async function openAt(file: string): Promise<SqliteStore> {
   return store;
 }
 
-runStoreContract('SqliteStore', async () => {
+async function openFresh() {
   const dir = join(root, `store-${++opened}`);
   await mkdir(dir);
   const file = join(dir, 'courier.db');
@@ -34,7 +35,9 @@ runStoreContract('SqliteStore', async () => {
     reopen: () => openAt(file),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}
+runStoreContract('SqliteStore', openFresh);
+runStoreDevicesContract('SqliteStore', openFresh);
 
 describe('SqliteStore durability', () => {
   const child = fileURLToPath(new URL('./support/sqlite-kill-child.js', import.meta.url));
@@ -47,8 +50,8 @@ describe('SqliteStore durability', () => {
       await mkdir(dir);
       const file = join(dir, 'courier.db');
       const setup = await openAt(file);
-      await setup.registerDevice(from, 'token-from', Date.now());
-      await setup.registerDevice(to, 'token-to', Date.now());
+      await setup.registerPrimary(from, 'token-from', Date.now());
+      await setup.registerPrimary(to, 'token-to', Date.now());
       await setup.close();
 
       const printed = await runUntilKilled(child, [file, synchronous, from, to], 2000);
@@ -56,7 +59,7 @@ describe('SqliteStore durability', () => {
 
       const store = await openAt(file);
       try {
-        const inbox = await store.readInbox(to, 0, 1_000_000);
+        const inbox = await store.readInbox({ userId: to, deviceId: 1 }, 0, 1_000_000);
         const stored = new Set(inbox.map((event) => (event.type === 'message' ? event.serverId : '')));
         const lost = printed.filter((serverId) => !stored.has(serverId));
         assert.deepEqual(lost, [], `${lost.length} of ${printed.length} acknowledged sends were lost`);
@@ -65,7 +68,7 @@ describe('SqliteStore durability', () => {
           inbox.map((_, i) => i + 1),
           'seqs stay contiguous',
         );
-        assert.equal(await store.lastSeq(to), inbox.length);
+        assert.equal(await store.lastSeq({ userId: to, deviceId: 1 }), inbox.length);
       } finally {
         await store.close();
       }

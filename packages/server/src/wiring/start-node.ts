@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
 import { join } from 'node:path';
 import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
+import { deviceRoutes } from '../gateway/http/routes/device-routes.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
+import { DeviceService } from '../services/device-service.js';
 import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
@@ -41,6 +43,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
 const PRESENCE_CHECK_MS = 5_000;
+/** Link approvals (right or wrong codes) one account may try per 10 minutes: codes cannot be guessed. */
+const LINK_APPROVALS_PER_WINDOW = 30;
 
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
@@ -62,6 +66,13 @@ export async function startNode(options: Options): Promise<CourierNode> {
     maxWrongTries: 5,
     ...(!options.noRateLimits && {
       limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
+    }),
+  });
+  const devices = new DeviceService(store, bus, limiter, {
+    maxLinkedDevices: options.maxLinkedDevices,
+    linkCodeTtlMs: options.linkCodeTtl * 1000,
+    ...(!options.noRateLimits && {
+      limits: { linksPerAddress: options.codeRequestsPerAddress, approvalsPerAccount: LINK_APPROVALS_PER_WINDOW, windowMs: 10 * MINUTE },
     }),
   });
   const messaging = new MessagingService(store, bus);
@@ -89,7 +100,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
   const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY });
   await bus.start({
-    onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
+    onDeviceSignal: (device, signal) => registry.dispatchSignal(device, signal),
     onPresence: (change) => registry.dispatchPresence(change),
   });
 
@@ -100,6 +111,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
+  deviceRoutes(app, registration, devices);
 
   const gateway = new WsGateway(
     app.server,
@@ -132,7 +144,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
     sweeping = Promise.all([
-      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, expiredLinksMs: DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
       media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
     ]);
   }, MINUTE);
@@ -149,6 +161,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       // HTTP stays up while the sockets drain, so /readyz answers 503 to the load balancer
       // instead of refusing the connection.
       await gateway.drain();
+      devices.stop();
       await app.close();
       await backlog.stop();
       await reconciler?.stop();

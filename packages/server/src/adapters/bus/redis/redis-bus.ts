@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 import { withBusCommands, type BusCommands } from './bus-scripts.js';
 import { formatHolder, parseHolder, type Holder } from './holder.js';
@@ -27,7 +28,7 @@ const CHUNK = 500;
 /**
  * The bus of a cluster, in Redis.
  *
- * Directory: `<prefix>dev:<userId>` = `<nodeId>|<connectionId>`, with a TTL that each node
+ * Directory: `<prefix>dev:<userId>/<deviceId>` = `<nodeId>|<connectionId>`, with a TTL that each node
  * extends for its devices every TTL/3, so the entries of a node that died expire by themselves.
  * Signals: each node subscribes to `<prefix>node:<nodeId>`; a signal is published to the holder's
  * channel by a script that reads the holder in the same step. Signals to devices of this node skip
@@ -46,8 +47,8 @@ export class RedisBus implements Bus {
   private readonly nodeChannelPrefix: string;
   private readonly nodeChannel: string;
   private readonly presenceChannel: string;
-  /** userId → connectionId of every device whose socket this node holds. */
-  private readonly held = new Map<string, string>();
+  /** deviceKey → the device and the connection of every device whose socket this node holds. */
+  private readonly held = new Map<string, HeldDevice>();
   private handlers: BusHandlers | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
@@ -85,7 +86,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.stop();
-    const entries = [...this.held];
+    const entries = [...this.held.values()];
     this.held.clear();
     try {
       await Promise.all(chunks(entries).map((chunk) => this.release(chunk)));
@@ -122,22 +123,23 @@ export class RedisBus implements Bus {
     }
   }
 
-  async claimDevice(userId: string, connectionId: string): Promise<boolean> {
-    const localPrevious = this.held.get(userId);
+  async claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
+    const heldKey = deviceKey(device);
+    const localPrevious = this.held.get(heldKey)?.connectionId;
     // A newer connection held here already: nothing to ask Redis.
     if (localPrevious !== undefined && localPrevious > connectionId) return false;
-    this.held.set(userId, connectionId);
+    this.held.set(heldKey, { device, connectionId });
     const mine = formatHolder(this.nodeId, connectionId);
-    const [taken, previousValue] = await this.redis.courierBusClaim(this.key(userId), mine, this.ttlMs, connectionId);
+    const [taken, previousValue] = await this.redis.courierBusClaim(this.key(device), mine, this.ttlMs, connectionId);
     if (taken !== 1) {
-      if (this.held.get(userId) === connectionId) {
-        if (localPrevious === undefined) this.held.delete(userId);
-        else this.held.set(userId, localPrevious);
+      if (this.held.get(heldKey)?.connectionId === connectionId) {
+        if (localPrevious === undefined) this.held.delete(heldKey);
+        else this.held.set(heldKey, { device, connectionId: localPrevious });
       }
       return false;
     }
     const previous = previousValue === undefined || previousValue === null ? undefined : parseHolder(previousValue);
-    if (previous !== undefined && previousValue !== mine) await this.replace(userId, previous);
+    if (previous !== undefined && previousValue !== mine) await this.replace(device, previous);
     // The directory may have forgotten an older socket of this node (an entry lost with a Redis
     // restart, say); that socket must still be told it was replaced.
     if (
@@ -145,38 +147,34 @@ export class RedisBus implements Bus {
       localPrevious !== connectionId &&
       !(previous?.nodeId === this.nodeId && previous.connectionId === localPrevious)
     ) {
-      this.deliverLocal(userId, { kind: 'replaced', connectionId: localPrevious });
+      this.deliverLocal(device, { kind: 'replaced', connectionId: localPrevious });
     }
     return true;
   }
 
-  async releaseDevice(userId: string, connectionId: string): Promise<boolean> {
+  async releaseDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
     // Forgotten before the script is sent, so no later refresh can write the entry again.
-    if (this.held.get(userId) === connectionId) this.held.delete(userId);
-    const deleted = await this.redis.courierBusRelease(
-      1,
-      this.key(userId),
-      formatHolder(this.nodeId, connectionId),
-    );
+    const heldKey = deviceKey(device);
+    if (this.held.get(heldKey)?.connectionId === connectionId) this.held.delete(heldKey);
+    const deleted = await this.redis.courierBusRelease(1, this.key(device), formatHolder(this.nodeId, connectionId));
     return deleted === 1;
   }
 
-  async onlineUsers(userIds: string[]): Promise<Set<string>> {
-    const unique = [...new Set(userIds)];
-    if (unique.length === 0) return new Set();
-    const holders = await this.redis.mget(unique.map((userId) => this.key(userId)));
-    return new Set(unique.filter((_, i) => holders[i] != null));
+  async onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]> {
+    if (devices.length === 0) return [];
+    const holders = await this.redis.mget(devices.map((device) => this.key(device)));
+    return devices.filter((_, i) => holders[i] != null);
   }
 
-  async signalDevice(userId: string, signal: DeviceSignal): Promise<void> {
-    const message: NodeMessage = { userId, signal };
+  async signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
+    const message: NodeMessage = { device, signal };
     const holder = await this.redis.courierBusSignal(
-      this.key(userId),
+      this.key(device),
       this.nodeId,
       this.nodeChannelPrefix,
       JSON.stringify(message),
     );
-    if (holder !== null && parseHolder(holder)?.nodeId === this.nodeId) this.deliverLocal(userId, signal);
+    if (holder !== null && parseHolder(holder)?.nodeId === this.nodeId) this.deliverLocal(device, signal);
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
@@ -189,8 +187,8 @@ export class RedisBus implements Bus {
     return redis;
   }
 
-  private key(userId: string): string {
-    return `${this.keyPrefix}dev:${userId}`;
+  private key(device: DeviceAddress): string {
+    return `${this.keyPrefix}dev:${deviceKey(device)}`;
   }
 
   private stop(): void {
@@ -200,13 +198,13 @@ export class RedisBus implements Bus {
   }
 
   /** Tells the holder a device was taken from it that its connection is replaced. */
-  private async replace(userId: string, previous: Holder): Promise<void> {
+  private async replace(device: DeviceAddress, previous: Holder): Promise<void> {
     const signal: DeviceSignal = { kind: 'replaced', connectionId: previous.connectionId };
     if (previous.nodeId === this.nodeId) {
-      this.deliverLocal(userId, signal);
+      this.deliverLocal(device, signal);
       return;
     }
-    const message: NodeMessage = { userId, signal };
+    const message: NodeMessage = { device, signal };
     await this.redis.publish(this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
   }
 
@@ -216,20 +214,21 @@ export class RedisBus implements Bus {
         const change = parsePresence(text);
         this.handlers?.onPresence(change);
       } else if (channel === this.nodeChannel) {
-        const { userId, signal } = parseNodeMessage(text);
-        if (signal.kind === 'replaced' && this.held.get(userId) === signal.connectionId) {
-          this.held.delete(userId);
+        const { device, signal } = parseNodeMessage(text);
+        const heldKey = deviceKey(device);
+        if (signal.kind === 'replaced' && this.held.get(heldKey)?.connectionId === signal.connectionId) {
+          this.held.delete(heldKey);
         }
-        this.handlers?.onDeviceSignal(userId, signal);
+        this.handlers?.onDeviceSignal(device, signal);
       }
     } catch (err) {
       this.report(err);
     }
   }
 
-  private deliverLocal(userId: string, signal: DeviceSignal): void {
+  private deliverLocal(device: DeviceAddress, signal: DeviceSignal): void {
     try {
-      this.handlers?.onDeviceSignal(userId, signal);
+      this.handlers?.onDeviceSignal(device, signal);
     } catch (err) {
       this.report(err);
     }
@@ -239,7 +238,7 @@ export class RedisBus implements Bus {
     // A refresh slower than the interval must not pile up more of them behind it.
     if (this.refreshing || this.held.size === 0) return;
     this.refreshing = true;
-    const entries = [...this.held];
+    const entries = [...this.held.values()];
     Promise.all(chunks(entries).map((chunk) => this.refreshChunk(chunk)))
       .catch((err: unknown) => this.report(err))
       .finally(() => {
@@ -247,30 +246,36 @@ export class RedisBus implements Bus {
       });
   }
 
-  private async refreshChunk(chunk: [string, string][]): Promise<void> {
-    const keys = chunk.map(([userId]) => this.key(userId));
-    const holders = chunk.map(([, connectionId]) => formatHolder(this.nodeId, connectionId));
+  private async refreshChunk(chunk: HeldDevice[]): Promise<void> {
+    const keys = chunk.map(({ device }) => this.key(device));
+    const holders = chunk.map(({ connectionId }) => formatHolder(this.nodeId, connectionId));
     const taken = await this.redis.courierBusRefresh(keys.length, ...keys, this.ttlMs, ...holders);
     for (const position of taken) {
       const entry = chunk[position - 1];
       if (entry === undefined) continue;
-      const [userId, connectionId] = entry;
+      const { device, connectionId } = entry;
+      const heldKey = deviceKey(device);
       // Released, re-claimed or told of the takeover while the script ran: nothing to tell.
-      if (this.held.get(userId) !== connectionId) continue;
-      this.held.delete(userId);
-      this.deliverLocal(userId, { kind: 'replaced', connectionId });
+      if (this.held.get(heldKey)?.connectionId !== connectionId) continue;
+      this.held.delete(heldKey);
+      this.deliverLocal(device, { kind: 'replaced', connectionId });
     }
   }
 
-  private async release(chunk: [string, string][]): Promise<void> {
-    const keys = chunk.map(([userId]) => this.key(userId));
-    const holders = chunk.map(([, connectionId]) => formatHolder(this.nodeId, connectionId));
+  private async release(chunk: HeldDevice[]): Promise<void> {
+    const keys = chunk.map(({ device }) => this.key(device));
+    const holders = chunk.map(({ connectionId }) => formatHolder(this.nodeId, connectionId));
     await this.redis.courierBusRelease(keys.length, ...keys, ...holders);
   }
 
   private report(err: unknown): void {
     this.onError(err instanceof Error ? err : new Error(String(err)));
   }
+}
+
+interface HeldDevice {
+  device: DeviceAddress;
+  connectionId: string;
 }
 
 function chunks<T>(items: T[]): T[][] {

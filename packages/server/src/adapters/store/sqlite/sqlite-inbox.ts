@@ -1,6 +1,8 @@
-import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
+import type { DeviceAddress } from '../../../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
+import { messageEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
 /**
@@ -10,87 +12,82 @@ import type { SqliteStatements } from './sqlite-statements.js';
 export class SqliteInbox {
   constructor(private readonly q: SqliteStatements) {}
 
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
     const first = this.q.firstSend.get(message.from, message.id);
     if (first) return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
     this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts);
-    const event: NewEvent = { type: 'message', ...message };
-    const payload = JSON.stringify(event);
-    // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
-    const stored = JSON.parse(payload) as NewEvent;
-    const appended = [...new Set(recipients)].map((userId) => this.#insert(userId, event, payload, stored));
+    const appended = this.append(messageEntries(message, recipients, fromDevice));
     return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
   }
 
   append(entries: InboxEntry[]): Appended[] {
-    return entries.map(({ userId, event }) => {
-      const payload = JSON.stringify(event);
-      return this.#insert(userId, event, payload, JSON.parse(payload) as NewEvent);
+    const devices = new Map<string, number[]>();
+    const devicesOf = (userId: string) => {
+      let ids = devices.get(userId);
+      if (ids === undefined) devices.set(userId, (ids = this.q.deviceIds.all(userId)));
+      return ids;
+    };
+    let spread: DeviceEntry[];
+    try {
+      spread = spreadOverDevices(entries, devicesOf);
+    } catch (err) {
+      if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
+      throw err;
+    }
+    // Fan-out stores one event in many inboxes: it is serialized once.
+    const payloads = new Map<NewEvent, { payload: string; stored: NewEvent }>();
+    return spread.map((entry) => {
+      let serialized = payloads.get(entry.event);
+      if (serialized === undefined) {
+        const payload = JSON.stringify(entry.event);
+        // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
+        payloads.set(entry.event, (serialized = { payload, stored: JSON.parse(payload) as NewEvent }));
+      }
+      return this.#insert(entry, serialized.payload, serialized.stored);
     });
   }
 
-  ackUpTo(userId: string, upTo: number, now: number): Appended[] {
-    const delivered = new Map<string, string[]>();
-    for (const row of this.q.ackedMessages.all(userId, upTo)) {
-      this.q.trackDelivered.run(userId, row.serverId, row.sender, row.read, now);
-      addTo(delivered, row.sender, row.serverId);
+  ackUpTo(device: DeviceAddress, upTo: number, now: number): Appended[] {
+    const delivered: { sender: string; serverId: string }[] = [];
+    for (const row of this.q.ackedMessages.all(device.userId, device.deviceId, upTo)) {
+      if (this.q.markDelivered.get(device.userId, row.serverId, row.sender, now) !== undefined) delivered.push(row);
     }
-    this.q.deleteUpTo.run(userId, upTo);
-    return this.#receipts('delivered', delivered, userId, now);
+    this.q.deleteUpTo.run(device.userId, device.deviceId, upTo);
+    return this.append(receiptEntries('delivered', device, delivered, now));
   }
 
-  markRead(reader: string, serverIds: string[], now: number): Appended[] {
-    const read = new Map<string, string[]>();
+  markRead(reader: DeviceAddress, serverIds: string[], now: number): Appended[] {
+    const read: { sender: string; serverId: string }[] = [];
     for (const serverId of new Set(serverIds)) {
-      const pending = this.q.messageInInbox.get(reader, serverId);
-      if (pending) {
-        if (pending.read) continue;
-        this.q.markInboxRead.run(reader, pending.seq);
-        addTo(read, pending.sender, serverId);
-        continue;
-      }
-      const delivered = this.q.tracked.get(reader, serverId);
-      if (!delivered || delivered.read) continue;
-      this.q.markTrackedRead.run(reader, serverId);
-      addTo(read, delivered.sender, serverId);
+      const sender = this.q.trackedSender.get(reader.userId, serverId) ?? this.q.receivedFrom.get(reader.userId, serverId);
+      if (sender === undefined) continue;
+      if (this.q.markReadOnce.get(reader.userId, serverId, sender, now) !== undefined) read.push({ sender, serverId });
     }
-    return this.#receipts('read', read, reader, now);
+    return this.append(receiptEntries('read', reader, read, now));
   }
 
-  #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {
-    return this.append(
-      [...bySender].map(([sender, serverIds]) => ({
-        userId: sender,
-        event: { type: 'receipt', status, serverIds, by, ts },
-      })),
-    );
-  }
-
-  #insert(userId: string, event: NewEvent, payload: string, stored: NewEvent): Appended {
-    const seq = this.q.nextSeq.get(userId);
-    if (seq === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
+  #insert(entry: DeviceEntry, payload: string, stored: NewEvent): Appended {
+    const { userId, deviceId, event } = entry;
+    const seq = this.q.nextSeq.get(userId, deviceId);
+    if (seq === undefined) throw new CourierError('unknown_user', `${userId} has no device ${deviceId}`, 404);
     const message = event.type === 'message' ? event : undefined;
     this.q.insertEvent.run(
       userId,
+      deviceId,
       seq,
       event.type,
       message?.from ?? null,
       message?.serverId ?? null,
       message?.media?.hash ?? null,
+      entry.own ? 1 : 0,
       event.ts,
       payload,
     );
-    return { userId, event: { ...stored, seq } as DurableEvent };
+    return { userId, deviceId, event: { ...stored, seq } as DurableEvent };
   }
 }
 
 /** An event read back from its row. */
 export function storedEvent(seq: number, payload: string): DurableEvent {
   return { ...(JSON.parse(payload) as NewEvent), seq } as DurableEvent;
-}
-
-function addTo(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

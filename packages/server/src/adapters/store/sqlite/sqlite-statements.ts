@@ -15,7 +15,24 @@ export interface InboxRow {
 export interface AckedMessageRow {
   sender: string;
   serverId: string;
-  read: number;
+}
+
+export interface DeviceRow {
+  userId: string;
+  deviceId: number;
+  name: string;
+  linkedAt: number;
+  lastSeen: number;
+}
+
+export interface LinkRow {
+  codeHash: string;
+  pollHash: string;
+  tokenHash: string;
+  name: string;
+  expiresAt: number;
+  userId: string | null;
+  deviceId: number | null;
 }
 
 export interface CodeRow {
@@ -61,40 +78,87 @@ export function prepareStatements(db: Database.Database) {
     countWrongTry: one<[string], number>('UPDATE codes SET tries = tries + 1 WHERE phone = ? RETURNING tries'),
     deleteCode: stmt<[string]>('DELETE FROM codes WHERE phone = ?'),
 
-    tokenOf: one<[string], string>('SELECT token_hash FROM accounts WHERE user_id = ?'),
-    insertAccount: stmt<[string, string, number, number]>(
-      'INSERT INTO accounts (user_id, token_hash, last_seq, last_seen, created_at) VALUES (?, ?, 0, ?, ?)',
+    primaryToken: one<[string], string>('SELECT token_hash FROM devices WHERE user_id = ? AND device_id = 1'),
+    linkedDevices: stmt<[string], { deviceId: number; tokenHash: string }>(
+      'SELECT device_id AS deviceId, token_hash AS tokenHash FROM devices WHERE user_id = ? AND device_id <> 1',
     ),
-    replaceToken: stmt<[string, number, string]>(
-      'UPDATE accounts SET token_hash = ?, last_seen = max(last_seen, ?) WHERE user_id = ?',
+    insertAccount: stmt<[string, number, number]>(
+      'INSERT INTO accounts (user_id, last_device_id, last_seen, created_at) VALUES (?, 1, ?, ?)',
     ),
-    userIdByToken: one<[string], string>('SELECT user_id FROM accounts WHERE token_hash = ?'),
+    insertDevice: stmt<[string, number, string, string, number, number]>(
+      `INSERT INTO devices (user_id, device_id, name, token_hash, last_seq, linked_at, last_seen)
+       VALUES (?, ?, ?, ?, 0, ?, ?)`,
+    ),
+    replacePrimaryToken: stmt<[string, number, string]>(
+      'UPDATE devices SET token_hash = ?, last_seen = max(last_seen, ?) WHERE user_id = ? AND device_id = 1',
+    ),
+    deleteLinkedDevices: stmt<[string]>('DELETE FROM devices WHERE user_id = ? AND device_id <> 1'),
+    deleteLinkedInboxes: stmt<[string]>('DELETE FROM inbox WHERE user_id = ? AND device_id <> 1'),
+    deviceByToken: stmt<[string], { userId: string; deviceId: number }>(
+      'SELECT user_id AS userId, device_id AS deviceId FROM devices WHERE token_hash = ?',
+    ),
     existingUsers: one<[string], string>(
       'SELECT user_id FROM accounts WHERE user_id IN (SELECT value FROM json_each(?))',
     ),
     setLastSeen: stmt<[number, string]>('UPDATE accounts SET last_seen = max(last_seen, ?) WHERE user_id = ?'),
+    setDeviceLastSeen: stmt<[number, string, number]>(
+      'UPDATE devices SET last_seen = max(last_seen, ?) WHERE user_id = ? AND device_id = ?',
+    ),
     lastSeen: stmt<[string], { userId: string; lastSeen: number }>(
       'SELECT user_id AS userId, last_seen AS lastSeen FROM accounts WHERE user_id IN (SELECT value FROM json_each(?))',
     ),
-    nextSeq: one<[string], number>('UPDATE accounts SET last_seq = last_seq + 1 WHERE user_id = ? RETURNING last_seq'),
-    lastSeq: one<[string], number>('SELECT last_seq FROM accounts WHERE user_id = ?'),
+    devicesOf: stmt<[string], DeviceRow>(
+      `SELECT user_id AS userId, device_id AS deviceId, name, linked_at AS linkedAt, last_seen AS lastSeen
+       FROM devices WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, device_id`,
+    ),
+    deviceIds: one<[string], number>('SELECT device_id FROM devices WHERE user_id = ? ORDER BY device_id'),
+    countLinked: one<[string], number>('SELECT count(*) FROM devices WHERE user_id = ? AND device_id <> 1'),
+    nextDeviceId: one<[string], number>(
+      'UPDATE accounts SET last_device_id = last_device_id + 1 WHERE user_id = ? RETURNING last_device_id',
+    ),
+    deviceToken: one<[string, number], string>('SELECT token_hash FROM devices WHERE user_id = ? AND device_id = ?'),
+    deleteDevice: stmt<[string, number]>('DELETE FROM devices WHERE user_id = ? AND device_id = ?'),
+    deleteInbox: stmt<[string, number]>('DELETE FROM inbox WHERE user_id = ? AND device_id = ?'),
+    nextSeq: one<[string, number], number>(
+      'UPDATE devices SET last_seq = last_seq + 1 WHERE user_id = ? AND device_id = ? RETURNING last_seq',
+    ),
+    lastSeq: one<[string, number], number>('SELECT last_seq FROM devices WHERE user_id = ? AND device_id = ?'),
 
-    insertEvent: stmt<[string, number, string, string | null, string | null, string | null, number, string]>(
-      `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    insertLink: stmt<[string, string, string, string, number]>(
+      'INSERT INTO device_links (code_hash, poll_hash, token_hash, name, expires_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    readInbox: stmt<[string, number, number], InboxRow>(
-      'SELECT seq, payload FROM inbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    pendingLink: stmt<[string, number], { tokenHash: string; name: string }>(
+      `SELECT token_hash AS tokenHash, name FROM device_links
+       WHERE code_hash = ? AND user_id IS NULL AND expires_at > ?`,
     ),
-    ackedMessages: stmt<[string, number], AckedMessageRow>(
-      `SELECT sender, server_id AS serverId, read FROM inbox
-       WHERE user_id = ? AND seq <= ? AND kind = 'message' ORDER BY seq`,
+    linkByPoll: stmt<[string], LinkRow>(
+      `SELECT code_hash AS codeHash, poll_hash AS pollHash, token_hash AS tokenHash, name,
+              expires_at AS expiresAt, user_id AS userId, device_id AS deviceId
+       FROM device_links WHERE poll_hash = ?`,
     ),
-    deleteUpTo: stmt<[string, number]>('DELETE FROM inbox WHERE user_id = ? AND seq <= ?'),
-    messageInInbox: stmt<[string, string], { seq: number; sender: string; read: number }>(
-      `SELECT seq, sender, read FROM inbox WHERE user_id = ? AND server_id = ? AND kind = 'message' LIMIT 1`,
+    approveLink: stmt<[string, number, string]>(
+      'UPDATE device_links SET user_id = ?, device_id = ? WHERE code_hash = ? AND user_id IS NULL',
     ),
-    markInboxRead: stmt<[string, number]>('UPDATE inbox SET read = 1 WHERE user_id = ? AND seq = ?'),
+    collectLink: stmt<[string], { userId: string; deviceId: number }>(
+      `DELETE FROM device_links WHERE poll_hash = ? AND user_id IS NOT NULL
+       RETURNING user_id AS userId, device_id AS deviceId`,
+    ),
+
+    insertEvent: stmt<[string, number, number, string, string | null, string | null, string | null, number, number, string]>(
+      `INSERT INTO inbox (user_id, device_id, seq, kind, sender, server_id, media_hash, own, ts, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    readInbox: stmt<[string, number, number, number], InboxRow>(
+      'SELECT seq, payload FROM inbox WHERE user_id = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    ackedMessages: stmt<[string, number, number], AckedMessageRow>(
+      `SELECT sender, server_id AS serverId FROM inbox
+       WHERE user_id = ? AND device_id = ? AND seq <= ? AND kind = 'message' AND own = 0 ORDER BY seq`,
+    ),
+    deleteUpTo: stmt<[string, number, number]>('DELETE FROM inbox WHERE user_id = ? AND device_id = ? AND seq <= ?'),
+    receivedFrom: one<[string, string], string>(
+      `SELECT sender FROM inbox WHERE user_id = ? AND server_id = ? AND kind = 'message' AND own = 0 LIMIT 1`,
+    ),
     backlog: stmt<[], { events: number; oldestTs: number | null }>(
       'SELECT count(*) AS events, min(ts) AS oldestTs FROM inbox',
     ),
@@ -106,15 +170,20 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?)',
     ),
 
-    trackDelivered: stmt<[string, string, string, number, number]>(
-      `INSERT INTO read_tracking (recipient, server_id, sender, read, ts) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (recipient, server_id) DO NOTHING`,
+    // Both answer a row only when they changed the flag: the first device of the user to ack
+    // (or read) a message gives the receipt, any later one none.
+    markDelivered: one<[string, string, string, number], number>(
+      `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts) VALUES (?, ?, ?, 1, 0, ?)
+       ON CONFLICT (recipient, server_id) DO UPDATE SET delivered = 1 WHERE delivered = 0
+       RETURNING 1`,
     ),
-    tracked: stmt<[string, string], { sender: string; read: number }>(
-      'SELECT sender, read FROM read_tracking WHERE recipient = ? AND server_id = ?',
+    markReadOnce: one<[string, string, string, number], number>(
+      `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts) VALUES (?, ?, ?, 0, 1, ?)
+       ON CONFLICT (recipient, server_id) DO UPDATE SET read = 1 WHERE read = 0
+       RETURNING 1`,
     ),
-    markTrackedRead: stmt<[string, string]>(
-      'UPDATE read_tracking SET read = 1 WHERE recipient = ? AND server_id = ?',
+    trackedSender: one<[string, string], string>(
+      'SELECT sender FROM read_tracking WHERE recipient = ? AND server_id = ?',
     ),
 
     insertGroup: stmt<[string, string, string, string, number]>(
@@ -144,6 +213,7 @@ export function prepareStatements(db: Database.Database) {
     sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at < ?'),
     sweepIdempotency: stmt<[number]>('DELETE FROM idempotency WHERE ts < ?'),
     sweepReadTracking: stmt<[number]>('DELETE FROM read_tracking WHERE ts < ?'),
+    sweepLinks: stmt<[number]>('DELETE FROM device_links WHERE expires_at < ?'),
   };
 }
 
