@@ -12,7 +12,7 @@ export interface PresenceFrame {
 /**
  * A user is online while any of its devices holds an authenticated socket; `lastSeen` when the
  * last one closes. Devices come and go on their own: watchers hear of the user's first socket
- * and of its last one, not of each device.
+ * and of its last one, not of each device (a node passes on changes only, see SessionRegistry).
  */
 export class PresenceService {
   constructor(
@@ -26,11 +26,9 @@ export class PresenceService {
    * replaced. False when a newer connection of the device already holds it.
    */
   async connect(device: DeviceAddress, connectionId: string): Promise<boolean> {
-    // Looked at before the claim: two devices connecting at once may both announce the user
-    // (a repeated `online`), but never neither.
-    const othersOnline = await this.otherDevicesOnline(device);
     if (!(await this.bus.claimDevice(device, connectionId))) return false;
-    if (!othersOnline) await this.bus.publishPresence({ userId: device.userId, online: true });
+    // Said for every device: when another one is online already, watchers' nodes drop the repeat.
+    await this.bus.publishPresence({ userId: device.userId, online: true });
     return true;
   }
 
@@ -41,7 +39,11 @@ export class PresenceService {
     const lastSeen = this.now();
     await this.store.setLastSeen(device.userId, lastSeen, device.deviceId);
     // Looked at after the release: of two devices leaving at once, at least one sees the other gone.
-    if (!(await this.otherDevicesOnline(device))) await this.bus.publishPresence({ userId: device.userId, online: false, lastSeen });
+    if (await this.anyDeviceOnline(device.userId)) return;
+    await this.bus.publishPresence({ userId: device.userId, online: false, lastSeen });
+    // A device that connected meanwhile may have said `online` before this `offline` went out:
+    // then the last word must be `online` again.
+    if (await this.anyDeviceOnline(device.userId)) await this.bus.publishPresence({ userId: device.userId, online: true });
   }
 
   /** Which of these users the directory still names online (any device), on any node. */
@@ -76,10 +78,7 @@ export class PresenceService {
       );
   }
 
-  private async otherDevicesOnline(device: DeviceAddress): Promise<boolean> {
-    const others = (await this.store.devicesOf([device.userId]))
-      .filter((other) => other.deviceId !== device.deviceId)
-      .map(({ userId, deviceId }) => ({ userId, deviceId }));
-    return others.length > 0 && (await this.bus.onlineDevices(others)).length > 0;
+  private async anyDeviceOnline(userId: string): Promise<boolean> {
+    return (await this.onlineAmong([userId])).size > 0;
   }
 }

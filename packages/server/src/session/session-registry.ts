@@ -82,6 +82,12 @@ export class SessionRegistry {
       change.online || change.lastSeen === undefined
         ? { type: 'presence', user: change.userId, online: change.online }
         : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
-    for (const session of set) session.sendFrame(frame);
+    for (const session of set) {
+      // Devices of one user coming or going at once may announce the same state twice; a
+      // watcher hears of changes only.
+      if (session.presenceTold.get(change.userId) === change.online) continue;
+      session.presenceTold.set(change.userId, change.online);
+      session.sendFrame(frame);
+    }
   }
 }

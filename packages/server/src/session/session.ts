@@ -45,6 +45,8 @@ export class Session {
   /** The device this socket authenticated as; undefined until `auth` succeeded. */
   device: DeviceAddress | undefined;
   readonly watching = new Set<string>();
+  /** What this socket was last told of each watched user: online or not. */
+  readonly presenceTold = new Map<string, boolean>();
   private tokenHash: string | undefined;
   private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
   private bufferedBytes = 0;
@@ -255,6 +257,7 @@ export class Session {
       const frames = await this.deps.presence.snapshot(wanted);
       for (const frame of frames) {
         this.sendFrame(frame);
+        this.presenceTold.set(frame.user, frame.online);
         this.deps.registry.noteTold(frame.user, frame.online);
       }
       const known = new Set(frames.map((frame) => frame.user));
