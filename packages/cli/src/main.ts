@@ -1,51 +1,55 @@
 /**
- * The `courier` command: `serve` runs a server node; the other commands are a tiny terminal
- * client built on the SDK. Each command lives in commands/<name>.ts and exports `run(argv)`.
+ * The `courier` command: `serve` runs a server node; the other commands are a terminal client
+ * built on the SDK. Each command is one file in commands/ (see command.ts): the registry is that
+ * folder, so a new command needs no change here.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { argv, exit, stderr, stdout } from 'node:process';
-import { UsageError } from './client-support/options.js';
+import type { CommandModule } from './command.js';
+import { describeError, isUsageError } from './client-support/errors.js';
 
-const commands: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
-  serve: () => import('./commands/serve.js'),
-  register: () => import('./commands/register.js'),
-  send: () => import('./commands/send.js'),
-  listen: () => import('./commands/listen.js'),
-  fetch: () => import('./commands/fetch.js'),
-};
+const commandsDir = new URL('./commands/', import.meta.url);
+const names = readdirSync(commandsDir)
+  .filter((file) => file.endsWith('.js'))
+  .map((file) => file.slice(0, -'.js'.length))
+  .sort((a, b) => (a === 'serve' ? -1 : b === 'serve' ? 1 : a.localeCompare(b)));
 
-const usage = `usage: courier <command> [options]
+function load(name: string): Promise<CommandModule> {
+  return import(new URL(`${name}.js`, commandsDir).href) as Promise<CommandModule>;
+}
 
-  serve                         run a server node (courier serve --help for its options)
-  register <phone>              register this terminal as the device of <phone> (asks for the code)
-  send <to> <text>              send a text message
-  send <to> --file <path>       send a photo, voice note or any file
-  listen                        print incoming messages, receipts and presence as they come
-  fetch <hash> <path>           download a media blob
+async function usage(): Promise<string> {
+  const summaries = await Promise.all(names.map(async (name) => (await load(name)).summary));
+  return `usage: courier <command> [options]
+
+${summaries.map((s) => s.replace(/^/gm, '  ')).join('\n')}
 
 Client commands take --server <url> (default http://127.0.0.1:8080, or COURIER_SERVER)
-and --profile <name> (default "default", or COURIER_PROFILE) to keep several identities.`;
+and --profile <name> (default "default", or COURIER_PROFILE) to keep several identities;
+profiles live in ~/.courier/ (or COURIER_HOME). courier <command> --help says more.
+courier --version prints the version.`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
 
 const [name, ...rest] = argv.slice(2);
-const load = name === undefined ? undefined : commands[name];
-if (name === undefined || name === '--help' || name === '-h') {
-  stdout.write(`${usage}\n`);
-} else if (load === undefined) {
-  stderr.write(`courier: unknown command "${name}"\n${usage}\n`);
+if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  stdout.write(`${await usage()}\n`);
+} else if (name === '--version' || name === '-v' || name === 'version') {
+  stdout.write(`${version()}\n`);
+} else if (!names.includes(name)) {
+  stderr.write(`courier: unknown command "${name}"\n${await usage()}\n`);
   exit(2);
 } else {
-  const command = await load();
+  const command = await load(name);
   try {
     await command.run(rest);
   } catch (err) {
-    stderr.write(`courier ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    stderr.write(`courier ${name}: ${describeError(err)}\n`);
     // 2 says "the command line was wrong" (as for an unknown command), 1 "it failed": scripts can tell them apart.
     exit(isUsageError(err) ? 2 : 1);
   }
-}
-
-/** Our own usage errors, and those of `util.parseArgs` (unknown option, missing value...). */
-function isUsageError(err: unknown): boolean {
-  if (err instanceof UsageError) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { repoRoot, runCourier, show } from './support/cli.js';
 
-const commands = ['serve', 'register', 'send', 'listen', 'fetch'];
+const commands = ['serve', 'register', 'send', 'listen', 'fetch', 'group'];
 let scratch = '';
 
 before(async () => {
@@ -27,6 +27,13 @@ test('courier --help (as npx runs it) exits 0 and lists every command on stdout'
   assert.match(result.stdout, /^usage: courier <command>/);
   for (const command of commands) assert.match(result.stdout, new RegExp(`^  ${command}\\b`, 'm'), `"${command}" missing from\n${result.stdout}`);
   assert.equal(result.stderr, '');
+});
+
+test('courier --version prints the package name and version', { timeout: 20_000 }, async () => {
+  const pkg = JSON.parse(await readFile(join(repoRoot(), 'packages', 'cli', 'package.json'), 'utf8')) as { version: string };
+  const result = await runCourier(['--version']);
+  assert.equal(result.code, 0, show(result));
+  assert.equal(result.stdout, `courier-chat ${pkg.version}\n`);
 });
 
 test('the npm bin link runs through its shebang', { timeout: 20_000 }, async (t) => {
@@ -74,6 +81,9 @@ test('client commands with a wrong command line exit 2 with their usage', { time
     { args: ['send', '+15550000001', 'hi', '--colour', 'red'], stderr: /--colour/ },
     { args: ['fetch', 'not-a-hash', 'out.bin'], stderr: /"not-a-hash" is not a sha-256 hash/ },
     { args: ['register'], stderr: /expected one phone number\nusage: courier register/ },
+    { args: ['register', '15550000001'], stderr: /"15550000001" has no leading "\+": .*e\.g\. \+15550000001/ },
+    { args: ['send', '5550000001', 'hi'], stderr: /"5550000001" has no leading "\+"/ },
+    { args: ['send', '+1 555', 'hi'], stderr: /"\+1 555" is not a phone number/ },
     { args: ['listen', 'extra'], stderr: /unexpected argument "extra"/ },
     { args: ['send', '+15550000001', 'hi', '--profile', '../escape'], stderr: /bad profile name "\.\.\/escape"/ },
   ];

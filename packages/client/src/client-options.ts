@@ -28,13 +28,20 @@ export interface CourierClientOptions {
   ackEvery?: number;
   /** Most sends on the wire at once, awaiting their `sent` (default 64; shrinks while rate limited). */
   maxInFlight?: number;
-  /** The server's frame size limit (bytes, default 64 KiB): larger sends are refused locally. */
+  /**
+   * The largest send frame to write (bytes); larger sends are refused locally, with a hint to send
+   * the content as media. Default: what the server's `ready` says (`maxFrameBytes`), and 64 KiB
+   * (the contract's default) before the first `ready` or from a server that does not say.
+   */
   maxFrameBytes?: number;
 }
 
 /** The options with every documented default filled in. */
-export type ResolvedOptions = Required<Omit<CourierClientOptions, 'token' | 'WebSocket' | 'storage' | 'backoff'>> &
-  Pick<CourierClientOptions, 'token' | 'WebSocket' | 'storage' | 'backoff'>;
+export type ResolvedOptions = Required<Omit<CourierClientOptions, 'token' | 'WebSocket' | 'storage' | 'backoff' | 'maxFrameBytes'>> &
+  Pick<CourierClientOptions, 'token' | 'WebSocket' | 'storage' | 'backoff' | 'maxFrameBytes'>;
+
+/** The contract's default frame limit, for a server that does not advertise its own. */
+export const defaultMaxFrameBytes = 64 * 1024;
 
 export function withDefaults(options: CourierClientOptions): ResolvedOptions {
   return {
@@ -45,6 +52,5 @@ export function withDefaults(options: CourierClientOptions): ResolvedOptions {
     ackDelayMs: options.ackDelayMs ?? 10,
     ackEvery: options.ackEvery ?? 100,
     maxInFlight: options.maxInFlight ?? 64,
-    maxFrameBytes: options.maxFrameBytes ?? 64 * 1024,
   };
 }

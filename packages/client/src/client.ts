@@ -20,7 +20,7 @@
  */
 import { ClientEventBus } from './client-event-bus.js';
 import type { ClientEvents } from './client-events.js';
-import { withDefaults, type CourierClientOptions } from './client-options.js';
+import { defaultMaxFrameBytes, withDefaults, type CourierClientOptions } from './client-options.js';
 import { ConnectionLifecycle, type ClientState } from './connection-lifecycle.js';
 import { DurableEvents } from './durable-events.js';
 import type { Listener } from './emitter.js';
@@ -46,6 +46,8 @@ export class CourierClient {
   readonly #presence = new PresenceSubscriptions();
   readonly #http: HttpApi;
   #token: string | undefined;
+  /** The frame limit the server's last `ready` gave, if it gave one. */
+  #serverMaxFrameBytes: number | undefined;
 
   constructor(options: CourierClientOptions) {
     const o = withDefaults(options);
@@ -54,7 +56,7 @@ export class CourierClient {
     this.#http = new HttpApi(o.url, () => this.#token);
     this.#sends = new OutgoingSends({
       maxInFlight: o.maxInFlight,
-      maxFrameBytes: o.maxFrameBytes,
+      maxFrameBytes: () => o.maxFrameBytes ?? this.#serverMaxFrameBytes ?? defaultMaxFrameBytes,
       readySession: () => this.#connection.readySession,
       state: () => this.#connection.state,
     });
@@ -85,6 +87,7 @@ export class CourierClient {
       {
         frame: (session, frame) => router.route(session, frame),
         ready: (session, ready) => {
+          if (typeof ready.maxFrameBytes === 'number' && ready.maxFrameBytes > 0) this.#serverMaxFrameBytes = ready.maxFrameBytes;
           this.#durable.start(session, ready.userId, this.#token ?? '');
           this.#presence.renew(session);
           this.#reads.flush();
@@ -224,6 +227,11 @@ export class CourierClient {
 
   getGroup(groupId: string): Promise<Group> {
     return this.#http.getGroup(groupId);
+  }
+
+  /** The groups this user is a member of (`GET /v1/groups`, an addition of this server to the contract). */
+  listGroups(): Promise<Group[]> {
+    return this.#http.listGroups();
   }
 
   changeMembers(groupId: string, change: { add?: string[]; remove?: string[] }): Promise<Group> {

@@ -120,6 +120,8 @@ export interface ReadyFrame {
   type: 'ready';
   userId: string;
   serverTime: number;
+  /** The largest frame the server accepts (this server's addition; absent from others). */
+  maxFrameBytes?: number;
 }
 
 export interface SentFrame {

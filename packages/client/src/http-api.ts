@@ -85,6 +85,10 @@ export class HttpApi {
     return json(this.url, '/v1/groups', 'POST', { name, members }, this.#token(), [200, 201]);
   }
 
+  async listGroups(): Promise<Group[]> {
+    return (await json<{ groups: Group[] }>(this.url, '/v1/groups', 'GET', undefined, this.#token(), [200])).groups;
+  }
+
   async getGroup(groupId: string): Promise<Group> {
     return json(this.url, `/v1/groups/${encodeURIComponent(groupId)}`, 'GET', undefined, this.#token(), [200]);
   }

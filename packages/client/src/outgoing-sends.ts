@@ -21,7 +21,8 @@ export interface SendOptions {
 
 export interface OutgoingSendsOptions {
   maxInFlight: number;
-  maxFrameBytes: number;
+  /** The largest send frame the server takes, as far as known now. */
+  maxFrameBytes(): number;
   /** The session sends can be written on now, if any. */
   readySession(): SocketSession | undefined;
   state(): ClientState;
@@ -50,13 +51,18 @@ export class OutgoingSends {
     if (options.body === undefined && options.media === undefined) {
       return Promise.reject(new TypeError('send needs a body or a media'));
     }
+    if (options.body !== undefined && options.body.trim() === '') {
+      return Promise.reject(new TypeError('a body must contain some text (leave it out to send media alone)'));
+    }
     const frame: SendFrame = { type: 'send', id: options.id ?? randomId(), to: options.to };
     if (options.body !== undefined) frame.body = options.body;
     if (options.media !== undefined) frame.media = options.media;
     if (this.#outbox.has(frame.id)) return Promise.reject(new TypeError(`a send with id ${frame.id} is already pending`));
     const bytes = this.#encoder.encode(JSON.stringify(frame)).length;
-    if (bytes > this.o.maxFrameBytes) {
-      return Promise.reject(new CourierSocketError('frame_too_large', `the send frame is ${bytes} bytes, over the ${this.o.maxFrameBytes} limit`, frame.id));
+    const limit = this.o.maxFrameBytes();
+    if (bytes > limit) {
+      const hint = 'send large content as media: upload() it, then send({ to, media })';
+      return Promise.reject(new CourierSocketError('frame_too_large', `the message is ${bytes} bytes as a frame, over the server's limit of ${limit}; ${hint}`, frame.id));
     }
     const state = this.o.state();
     if (state === 'revoked' || state === 'replaced') {

@@ -95,6 +95,27 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.notEqual(alone.body.groupId, created.body.groupId);
     });
 
+    it('lists the caller\'s groups, and none it left or was never in', async () => {
+      const [alice, bob, carol] = await Promise.all([t.register(), t.register(), t.register()]);
+      const first = await createGroup(t, alice, [bob], 'First');
+      const second = await createGroup(t, bob, [alice], 'Second');
+      await createGroup(t, carol, [], 'Elsewhere');
+      const listed = await call(t, 'GET', '/v1/groups', alice);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      // Both may be created in the same millisecond: compare without the order (the store's contract checks it).
+      const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+      assert.deepEqual(
+        [...listed.body.groups].sort(byName).map((g: { groupId: string; name: string; members: string[] }) => [g.groupId, g.name, g.members]),
+        [
+          [first, 'First', [alice.userId, bob.userId]],
+          [second, 'Second', [bob.userId, alice.userId]],
+        ],
+      );
+      assert.equal((await changeMembers(t, second, alice, { remove: [alice.userId] })).status, 200);
+      assert.deepEqual((await call(t, 'GET', '/v1/groups', alice)).body.groups.map((g: { groupId: string }) => g.groupId), [first]);
+      assertError(await call(t, 'GET', '/v1/groups', 'Bearer nope'), 401, 'unauthorized');
+    });
+
     it('answers 401 unauthorized without a valid bearer token, whatever the body', async () => {
       const alice = await t.register();
       const groupId = await createGroup(t, alice, []);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { lastCode, newPhone, postJson } from './support/registration.js';
 import { startTestNode, type TestNode } from './support/test-node.js';
@@ -121,5 +124,45 @@ describe('registration with short codes and tight limits', () => {
     assert.equal(response!.status, 429);
     assert.equal(response!.body.error.code, 'rate_limited');
     assert.ok(Number(response!.headers.get('retry-after')) > 0);
+  });
+});
+
+describe('registration code guessing from many addresses', () => {
+  let t: TestNode;
+  before(async () => {
+    // Behind a trusted proxy the client address comes from X-Forwarded-For: one test, many addresses.
+    t = await startTestNode(['--trust-proxy', '--code-verifies-per-phone', '3']);
+  });
+  after(() => t.stop());
+
+  it('limits verifications per phone, whatever the address', async () => {
+    const phone = newPhone();
+    await postJson(`${t.url}/v1/register/request`, { phone });
+    const code = await lastCode(t.smsFile, phone);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await postJson(`${t.url}/v1/register/verify`, { phone, code: '' }, { 'x-forwarded-for': `198.51.100.${i}` })).status);
+    }
+    const limited = await postJson(`${t.url}/v1/register/verify`, { phone, code }, { 'x-forwarded-for': '198.51.100.99' });
+    assert.deepEqual(statuses, [401, 401, 401]);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  });
+
+  it('stores the code hash keyed with the server secret, never a plain hash of the code', async () => {
+    const phone = newPhone();
+    await postJson(`${t.url}/v1/register/request`, { phone });
+    const code = await lastCode(t.smsFile, phone);
+    const db = new Database(join(t.dataDir, 'courier.db'), { readonly: true });
+    try {
+      const stored = db.prepare('SELECT code_hash FROM codes WHERE phone = ?').pluck().get(phone);
+      const key = db.prepare("SELECT value FROM server_secrets WHERE name = 'registration-code-key'").pluck().get() as string;
+      assert.ok(key.length >= 32, 'a key of 32 random bytes was made on first start');
+      assert.notEqual(stored, createHash('sha256').update(`${phone}:${code}`).digest('hex'));
+      assert.equal(stored, createHmac('sha256', key).update(`${phone}:${code}`).digest('hex'));
+    } finally {
+      db.close();
+    }
   });
 });

@@ -19,6 +19,7 @@ describe('the socket', () => {
     assert.equal(ready.type, 'ready');
     assert.equal(ready.userId, account.userId);
     assert.ok(Math.abs(ready.serverTime - before) < 5000);
+    assert.equal(ready.maxFrameBytes, 65536, 'the frame limit, so clients need not guess it');
     await client.close();
   });
 
@@ -95,6 +96,8 @@ describe('the socket', () => {
       [{ type: 'send', id: 'm3', to: 42, body: 'x' }, 'invalid_frame', 'm3'],
       [{ type: 'send', id: 'm4', to: '+19999999999', body: 'x' }, 'unknown_user', 'm4'],
       [{ type: 'send', id: 'm5', to: 'g_nosuchgroup', body: 'x' }, 'not_member', 'm5'],
+      [{ type: 'send', id: 'm6', to: account.userId, body: '' }, 'invalid_frame', 'm6'],
+      [{ type: 'send', id: 'm7', to: account.userId, body: ' \n\t\u00a0' }, 'invalid_frame', 'm7'],
       [{ type: 'ack', upTo: 'all' }, 'invalid_frame'],
       [{ type: 'ack', upTo: -1 }, 'invalid_frame'],
       [{ type: 'read', serverIds: 'x' }, 'invalid_frame'],

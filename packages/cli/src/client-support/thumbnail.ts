@@ -1,4 +1,5 @@
-import { Jimp } from 'jimp';
+// jimp is loaded only when a thumbnail is made: `courier --help` and the other commands stay quick.
+import type { Jimp as JimpType } from 'jimp';
 
 /** The contract's limit on a thumbnail, decoded. */
 const MAX_THUMBNAIL_BYTES = 16 * 1024;
@@ -15,7 +16,8 @@ const ATTEMPTS = [
  */
 export async function thumbnailOf(path: string, mime: string): Promise<{ thumbnail?: string; note?: string }> {
   if (!mime.startsWith('image/')) return {};
-  let image: Awaited<ReturnType<typeof Jimp.read>>;
+  const { Jimp } = await import('jimp');
+  let image: Awaited<ReturnType<typeof JimpType.read>>;
   try {
     image = await Jimp.read(path);
   } catch (err) {

@@ -10,6 +10,8 @@ import { clientFor } from '../client-support/connection.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { loadProfile } from '../client-support/profile.js';
 
+export const summary = `fetch <hash> <path>           download a media blob`;
+
 const usage = `usage: courier fetch <hash> <path> [--server <url>] [--profile <name>]
 
 Downloads the media blob <hash> into <path> ("-" writes to stdout).`;

@@ -8,6 +8,8 @@ import { clock, formatGroup, formatMessage, formatPresence, formatReceipt, forma
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { loadProfile, profileStorage } from '../client-support/profile.js';
 
+export const summary = `listen [--read]               print incoming messages, receipts and presence as they come`;
+
 const usage = `usage: courier listen [--read] [--presence <user,user...>] [--server <url>] [--profile <name>]
 
 Prints incoming messages, receipts, group changes, typing and presence as they come.

@@ -3,7 +3,11 @@ import { stdin, stdout } from 'node:process';
 import { createInterface } from 'node:readline';
 import { CourierApiError, CourierClient } from 'courier-chat-client/node';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
+import { checkUserId } from '../client-support/phone.js';
 import { profilePath, saveProfile } from '../client-support/profile.js';
+
+export const summary = `register <phone>              register this terminal as the device of <phone> (asks for the code)
+register <phone> --code <c>   finish a registration with a code received earlier`;
 
 const usage = `usage: courier register <phone> [--server <url>] [--profile <name>]
        courier register <phone> --code <code> [--server <url>] [--profile <name>]
@@ -18,8 +22,9 @@ const maxTries = 3;
 export async function run(args: string[]): Promise<void> {
   const { shared, values, positionals } = parseCommand(args, { code: { type: 'string' } });
   if (shared.help) return void stdout.write(`${usage}\n`);
-  const [phone, ...extra] = positionals;
-  if (phone === undefined || extra.length > 0) throw new UsageError(`expected one phone number\n${usage}`);
+  const [typedPhone, ...extra] = positionals;
+  if (typedPhone === undefined || extra.length > 0) throw new UsageError(`expected one phone number\n${usage}`);
+  const phone = checkUserId(typedPhone);
   const server = serverOf(shared);
   profilePath(shared.profile); // a bad profile name fails before an SMS is spent
 

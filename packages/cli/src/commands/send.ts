@@ -15,8 +15,12 @@ import { clientFor, connectOrFail } from '../client-support/connection.js';
 import { formatReceipt } from '../client-support/format.js';
 import { mimeOf } from '../client-support/mime.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
+import { checkRecipient } from '../client-support/phone.js';
 import { loadProfile } from '../client-support/profile.js';
 import { thumbnailOf } from '../client-support/thumbnail.js';
+
+export const summary = `send <to> <text>              send a text message
+send <to> --file <path>       send a photo, voice note or any file`;
 
 const usage = `usage: courier send <to> <text...>
        courier send <to> --file <path> [--caption <text>] [--mime <type>]
@@ -32,7 +36,8 @@ export async function run(args: string[]): Promise<void> {
     wait: { type: 'string' },
   });
   if (shared.help) return void stdout.write(`${usage}\n`);
-  const [to, ...words] = positionals;
+  const [typedTo, ...words] = positionals;
+  const to = typedTo === undefined ? undefined : checkRecipient(typedTo);
   const file = typeof values.file === 'string' ? values.file : undefined;
   const text = words.length > 0 ? words.join(' ') : undefined;
   if (to === undefined || (text === undefined && file === undefined)) throw new UsageError(`expected a recipient and a text or --file\n${usage}`);

@@ -2,6 +2,8 @@ import { env, exit, stderr, stdout } from 'node:process';
 import { OptionError, optionsHelp, parseOptions, startNode } from 'courier-chat-server';
 
 /** `courier serve`: one node; SIGTERM or SIGINT stops it gracefully. */
+export const summary = `serve                         run a server node (courier serve --help for its options)`;
+
 export async function run(args: string[]): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
     stdout.write(`usage: courier serve [options]\n\n${optionsHelp()}\n`);

@@ -54,11 +54,14 @@ export class TimedStore implements Store {
   getCode(phone: string): Promise<PendingCode | undefined> {
     return this.counted('getCode', () => this.inner.getCode(phone));
   }
-  countWrongTry(phone: string): Promise<number> {
-    return this.write('countWrongTry', () => this.inner.countWrongTry(phone));
+  takeCodeTry(phone: string, now: number, maxTries: number): Promise<{ codeHash: string; tries: number } | undefined> {
+    return this.write('takeCodeTry', () => this.inner.takeCodeTry(phone, now, maxTries));
   }
-  deleteCode(phone: string): Promise<void> {
-    return this.write('deleteCode', () => this.inner.deleteCode(phone));
+  consumeCode(phone: string, codeHash: string): Promise<boolean> {
+    return this.write('consumeCode', () => this.inner.consumeCode(phone, codeHash));
+  }
+  serverSecret(name: string, candidate: string): Promise<string> {
+    return this.write('serverSecret', () => this.inner.serverSecret(name, candidate));
   }
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
     return this.write('registerPrimary', () => this.inner.registerPrimary(userId, tokenHash, now));
@@ -126,6 +129,9 @@ export class TimedStore implements Store {
   }
   getGroup(groupId: string): Promise<Group | undefined> {
     return this.counted('getGroup', () => this.inner.getGroup(groupId));
+  }
+  groupsOf(userId: string): Promise<Group[]> {
+    return this.counted('groupsOf', () => this.inner.groupsOf(userId));
   }
   changeGroup(
     groupId: string,

@@ -32,9 +32,21 @@ export interface Store {
   /** Replaces any pending code of this phone, with its tries reset to 0. */
   saveCode(code: PendingCode): Promise<void>;
   getCode(phone: string): Promise<PendingCode | undefined>;
-  /** Counts one wrong try and returns the tries so far (0 when there is no code). */
-  countWrongTry(phone: string): Promise<number>;
-  deleteCode(phone: string): Promise<void>;
+  /**
+   * Counts one try of the phone's code, in one statement, before the caller compares anything:
+   * answers the code's hash and its tries including this one, or undefined (counting nothing)
+   * when there is no code, it expired at or before `now`, or it already had `maxTries` tries.
+   * However many tries arrive at once, on however many nodes, at most `maxTries` get an answer.
+   */
+  takeCodeTry(phone: string, now: number, maxTries: number): Promise<{ codeHash: string; tries: number } | undefined>;
+  /** Deletes the phone's code if it still has this hash; true only for the one call that deleted it. */
+  consumeCode(phone: string, codeHash: string): Promise<boolean>;
+
+  /**
+   * A server-wide secret named `name`: the first call of the deployment stores `candidate`, and
+   * every call, on every node and after restarts, answers the stored value.
+   */
+  serverSecret(name: string, candidate: string): Promise<string>;
 
   /**
    * Makes `tokenHash` the token of the account's primary device (creating the account on first
@@ -113,6 +125,11 @@ export interface Store {
   /** Creates the group and appends the given events, in one transaction. */
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]>;
   getGroup(groupId: string): Promise<Group | undefined>;
+  /**
+   * The groups `userId` is a member of, oldest first. A scan of the groups (fine for listing
+   * one user's groups on request; not for a hot path).
+   */
+  groupsOf(userId: string): Promise<Group[]>;
   /**
    * Reads the group, lets `change` decide the new group and the events to append, and writes
    * both in one transaction; no other change of the same group interleaves. `change` throws

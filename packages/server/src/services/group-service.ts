@@ -52,6 +52,11 @@ export class GroupService {
     return group;
   }
 
+  /** The groups the user is a member of, oldest first. */
+  list(userId: string): Promise<Group[]> {
+    return this.store.groupsOf(userId);
+  }
+
   /** Admins add and remove members; any member may remove itself (leave). */
   async changeMembers(actor: string, groupId: string, change: MembersChange): Promise<Group> {
     const add = unique(change.add ?? []);

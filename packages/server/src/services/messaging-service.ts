@@ -49,6 +49,9 @@ export class MessagingService {
     if (message.body === undefined && message.media === undefined) {
       throw new CourierError('invalid_frame', 'A message needs a body, a media object, or both.');
     }
+    if (message.body !== undefined && message.body.trim() === '') {
+      throw new CourierError('invalid_frame', 'A body must contain some text; leave "body" out to send media alone.');
+    }
     const from = sender.userId;
     const { recipients, group } = await this.recipientsOf(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);

@@ -4,14 +4,16 @@ import type { Bus } from '../ports/bus.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SmsProvider } from '../ports/sms-provider.js';
 import type { Store } from '../ports/store.js';
-import { hashSecret, newCode, newToken, sameHash } from './secrets.js';
+import { hashSecret, keyedHash, newCode, newToken, sameHash } from './secrets.js';
 
 export interface RegistrationSettings {
   codeTtlMs: number;
   codeDigits: number;
   maxWrongTries: number;
+  /** The server secret that keys the stored code hashes. */
+  codeKey: string;
   /** Undefined: no rate limits (load tests). */
-  limits?: { perPhone: number; perAddress: number; windowMs: number };
+  limits?: { perPhone: number; perAddress: number; verifiesPerPhone: number; windowMs: number };
 }
 
 const phoneRegex = /^\+[0-9]{8,15}$/;
@@ -33,7 +35,7 @@ export class RegistrationService {
     await this.limit(`reg:phone:${phone}`, 'perPhone');
     const code = newCode(this.settings.codeDigits);
     const at = this.now();
-    await this.store.saveCode({ phone, codeHash: hashSecret(`${phone}:${code}`), expiresAt: at + this.settings.codeTtlMs, tries: 0 });
+    await this.store.saveCode({ phone, codeHash: this.codeHash(phone, code), expiresAt: at + this.settings.codeTtlMs, tries: 0 });
     await this.sms.sendCode({ phone, code, at });
     return { expiresIn: Math.round(this.settings.codeTtlMs / 1000) };
   }
@@ -45,18 +47,15 @@ export class RegistrationService {
   async verify(phone: unknown, code: unknown, clientAddress: string): Promise<{ userId: string; token: string; deviceId: number }> {
     assertPhone(phone);
     await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
+    // Per phone too: guesses from many addresses still add up against one code.
+    await this.limit(`reg:verify:${phone}`, 'verifiesPerPhone');
     if (typeof code !== 'string') throw invalidCode();
-    const pending = await this.store.getCode(phone);
-    if (pending === undefined || pending.expiresAt <= this.now()) {
-      if (pending !== undefined) await this.store.deleteCode(phone);
-      throw invalidCode();
-    }
-    if (!sameHash(pending.codeHash, hashSecret(`${phone}:${code}`))) {
-      const tries = await this.store.countWrongTry(phone);
-      if (tries >= this.settings.maxWrongTries) await this.store.deleteCode(phone);
-      throw invalidCode();
-    }
-    await this.store.deleteCode(phone);
+    // The try is counted before the comparison, atomically: guesses sent at once cannot all
+    // compare against a code whose earlier wrong tries are not yet counted.
+    const attempt = await this.store.takeCodeTry(phone, this.now(), this.settings.maxWrongTries);
+    if (attempt === undefined || !sameHash(attempt.codeHash, this.codeHash(phone, code))) throw invalidCode();
+    // Two right answers at once (a user's double tap) register once; the other gets invalid_code.
+    if (!(await this.store.consumeCode(phone, attempt.codeHash))) throw invalidCode();
     const token = newToken();
     const { revoked } = await this.store.registerPrimary(phone, hashSecret(token), this.now());
     await Promise.all(
@@ -72,7 +71,11 @@ export class RegistrationService {
     return device === undefined ? undefined : { ...device, tokenHash };
   }
 
-  private async limit(key: string, which: 'perPhone' | 'perAddress'): Promise<void> {
+  private codeHash(phone: string, code: string): string {
+    return keyedHash(this.settings.codeKey, `${phone}:${code}`);
+  }
+
+  private async limit(key: string, which: 'perPhone' | 'perAddress' | 'verifiesPerPhone'): Promise<void> {
     const limits = this.settings.limits;
     if (limits === undefined) return;
     const decision = await this.limiter.hit(key, limits[which], limits.windowMs);

@@ -17,7 +17,7 @@ export interface SessionDeps {
   presence: PresenceService;
   registry: SessionRegistry;
   logger: Logger;
-  settings: { authTimeoutMs: number; sendBufferBytes: number; maxPresenceUsers: number };
+  settings: { authTimeoutMs: number; sendBufferBytes: number; maxPresenceUsers: number; maxFrameBytes: number };
   observer?: SessionObserver;
 }
 
@@ -203,7 +203,14 @@ export class Session {
       return;
     }
     this.state = 'ready';
-    this.sendFrame({ type: 'ready', userId: device.userId, deviceId: device.deviceId, serverTime: Date.now() });
+    // maxFrameBytes lets a client refuse a too-big send itself, instead of losing its socket to 1009.
+    this.sendFrame({
+      type: 'ready',
+      userId: device.userId,
+      deviceId: device.deviceId,
+      serverTime: Date.now(),
+      maxFrameBytes: this.deps.settings.maxFrameBytes,
+    });
     this.log.info('authenticated');
     this.deps.observer?.authenticated?.(this);
     this.pump.start(latestSeq);

@@ -27,6 +27,7 @@ import { HealthService } from '../services/health-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
 import { RegistrationService } from '../services/registration-service.js';
+import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { selectBus, selectSms, selectStore } from './select-adapters.js';
@@ -49,6 +50,7 @@ const LINK_APPROVALS_PER_WINDOW = 30;
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
+  if (options.codeSecret !== undefined && options.codeSecret.length < 16) throw new OptionError('--code-secret takes at least 16 characters');
   if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
   const nodeId = options.nodeId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const logger = createLogger(options.logLevel, nodeId);
@@ -64,8 +66,14 @@ export async function startNode(options: Options): Promise<CourierNode> {
     codeTtlMs: options.codeTtl * 1000,
     codeDigits: 6,
     maxWrongTries: 5,
+    codeKey: options.codeSecret ?? (await store.serverSecret('registration-code-key', newKey())),
     ...(!options.noRateLimits && {
-      limits: { perPhone: options.codeRequestsPerPhone, perAddress: options.codeRequestsPerAddress, windowMs: 10 * MINUTE },
+      limits: {
+        perPhone: options.codeRequestsPerPhone,
+        perAddress: options.codeRequestsPerAddress,
+        verifiesPerPhone: options.codeVerifiesPerPhone,
+        windowMs: 10 * MINUTE,
+      },
     }),
   });
   const devices = new DeviceService(store, bus, limiter, {
@@ -122,7 +130,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       registry,
       logger,
       observer: metrics.sessionObserver,
-      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000 },
+      settings: { authTimeoutMs: 10_000, sendBufferBytes: options.sendBufferBytes, maxPresenceUsers: 5000, maxFrameBytes: options.maxFrameBytes },
     },
     {
       path: '/v1/ws',

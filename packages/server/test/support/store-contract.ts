@@ -63,16 +63,17 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     describe('registration codes', () => {
-      test('saveCode, getCode, countWrongTry and deleteCode', async ({ store }) => {
+      test('saveCode, getCode, takeCodeTry and consumeCode', async ({ store }) => {
         const phone = '+15551230000';
         assert.equal(await store.getCode(phone), undefined);
-        assert.equal(await store.countWrongTry(phone), 0, 'no code, no tries');
+        assert.equal(await store.takeCodeTry(phone, T0, 5), undefined, 'no code, no try');
 
         await store.saveCode({ phone, codeHash: 'h1', expiresAt: T0 + 300_000, tries: 0 });
         assert.deepEqual(await store.getCode(phone), { phone, codeHash: 'h1', expiresAt: T0 + 300_000, tries: 0 });
-        assert.equal(await store.countWrongTry(phone), 1);
-        assert.equal(await store.countWrongTry(phone), 2);
-        assert.equal((await store.getCode(phone))?.tries, 2);
+        assert.deepEqual(await store.takeCodeTry(phone, T0, 2), { codeHash: 'h1', tries: 1 });
+        assert.deepEqual(await store.takeCodeTry(phone, T0, 2), { codeHash: 'h1', tries: 2 });
+        assert.equal(await store.takeCodeTry(phone, T0, 2), undefined, 'no try past the most');
+        assert.equal((await store.getCode(phone))?.tries, 2, 'a refused try counts nothing');
         assert.equal(await store.getCode('+15559990000'), undefined, 'codes are per phone');
 
         await store.saveCode({ phone, codeHash: 'h2', expiresAt: T0 + 600_000, tries: 0 });
@@ -81,10 +82,30 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           { phone, codeHash: 'h2', expiresAt: T0 + 600_000, tries: 0 },
           'a new code replaces the old one and resets the tries',
         );
+        assert.equal(await store.takeCodeTry(phone, T0 + 600_000, 5), undefined, 'no try on an expired code');
 
-        await store.deleteCode(phone);
+        assert.equal(await store.consumeCode(phone, 'h1'), false, 'an older hash consumes nothing');
+        assert.equal(await store.consumeCode(phone, 'h2'), true);
+        assert.equal(await store.consumeCode(phone, 'h2'), false, 'only once');
         assert.equal(await store.getCode(phone), undefined);
-        assert.equal(await store.countWrongTry(phone), 0);
+      });
+
+      test('takeCodeTry counts tries made at once exactly', async ({ store }) => {
+        const phone = '+15551230001';
+        await store.saveCode({ phone, codeHash: 'h', expiresAt: T0 + 300_000, tries: 0 });
+        const tries = await Promise.all(Array.from({ length: 20 }, () => store.takeCodeTry(phone, T0, 5)));
+        assert.deepEqual(
+          tries.filter((t) => t !== undefined).map((t) => t.tries).sort(),
+          [1, 2, 3, 4, 5],
+        );
+      });
+
+      test('serverSecret keeps the first candidate, also after a restart', async (ctx) => {
+        assert.equal(await ctx.store.serverSecret('k', 'first'), 'first');
+        const both = await Promise.all([ctx.store.serverSecret('k2', 'a'), ctx.store.serverSecret('k2', 'b')]);
+        assert.equal(both[0], both[1]);
+        const reopened = await ctx.restart();
+        assert.equal(await reopened.serverSecret('k', 'second'), 'first');
       });
     });
 
@@ -485,6 +506,19 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store.readInbox(d(C), 0, 10), [appendedTo(result.appended, C).event]);
       });
 
+      test('groupsOf lists the groups of a member, oldest first, and no others', async ({ store }) => {
+        await register(store, A, B, C);
+        const first: Group = { groupId: 'g1', name: 'First', members: [A, B], admins: [A], createdAt: T0 };
+        const second: Group = { groupId: 'g2', name: 'Second', members: [B, C], admins: [C], createdAt: T0 + 1 };
+        await store.createGroup(second, []);
+        await store.createGroup(first, []);
+        assert.deepEqual(await store.groupsOf(B), [first, second]);
+        assert.deepEqual(await store.groupsOf(A), [first]);
+        await store.changeGroup('g1', (current) => ({ group: { ...current, members: [B] }, events: [] }));
+        assert.deepEqual(await store.groupsOf(A), [], 'a removed member no longer lists the group');
+        assert.deepEqual(await store.groupsOf(user(999)), []);
+      });
+
       test('a change that throws comes out unchanged and writes nothing', async ({ store }) => {
         await register(store, A, B);
         const group: Group = { groupId: 'g1', name: 'Friends', members: [A, B], admins: [A], createdAt: T0 };
@@ -633,7 +667,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.registerPrimary(A, 'a-second-device', T0 + 1);
         await store.setLastSeen(B, T0 + 7);
         await store.saveCode({ phone: '+15550000009', codeHash: 'hc', expiresAt: T0 + 60_000, tries: 0 });
-        await store.countWrongTry('+15550000009');
+        await store.takeCodeTry('+15550000009', T0, 5);
         const group: Group = { groupId: 'g1', name: 'Kept', members: [A, B], admins: [A], createdAt: T0 };
         await store.createGroup(group, []);
         const media: MediaRecord = { hash: hash('kept'), size: 3, mime: 'audio/ogg', createdAt: T0 };

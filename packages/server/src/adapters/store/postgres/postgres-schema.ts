@@ -79,7 +79,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX media_created ON media (created_at);
   `,
   `
-  -- 2: devices. Each device has its token, its seq counter (locked by whoever appends to its
+  -- Secrets every node of the deployment shares (the key of the registration code hashes).
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+  `
+  -- 3: devices. Each device has its token, its seq counter (locked by whoever appends to its
   -- inbox, as accounts.last_seq was) and its inbox; the primary (1) takes over the account's
   -- token, counter and inbox rows, so nothing undelivered is lost. Whether a user has read a
   -- message becomes the user's, not an inbox row's: read_tracking.read, with \`delivered\` telling

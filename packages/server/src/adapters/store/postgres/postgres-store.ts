@@ -89,16 +89,27 @@ export class PostgresStore implements Store {
     return row && { phone, codeHash: row.code_hash, expiresAt: Number(row.expires_at), tries: row.tries };
   }
 
-  async countWrongTry(phone: string): Promise<number> {
-    const { rows } = await this.pool.query<{ tries: number }>(
-      'UPDATE codes SET tries = tries + 1 WHERE phone = $1 RETURNING tries',
-      [phone],
+  async takeCodeTry(phone: string, now: number, maxTries: number): Promise<{ codeHash: string; tries: number } | undefined> {
+    // One statement: the row lock makes concurrent tries queue, and each sees the count before it.
+    const { rows } = await this.pool.query<{ code_hash: string; tries: number }>(
+      `UPDATE codes SET tries = tries + 1 WHERE phone = $1 AND expires_at > $2 AND tries < $3
+       RETURNING code_hash, tries`,
+      [phone, now, maxTries],
     );
-    return rows[0]?.tries ?? 0;
+    const row = rows[0];
+    return row && { codeHash: row.code_hash, tries: row.tries };
   }
 
-  async deleteCode(phone: string): Promise<void> {
-    await this.pool.query('DELETE FROM codes WHERE phone = $1', [phone]);
+  async consumeCode(phone: string, codeHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM codes WHERE phone = $1 AND code_hash = $2', [phone, codeHash]);
+    return rowCount === 1;
+  }
+
+  async serverSecret(name: string, candidate: string): Promise<string> {
+    // The first writer wins; a losing node's insert does nothing and it reads the winner's value.
+    await this.pool.query('INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, candidate]);
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM server_secrets WHERE name = $1', [name]);
+    return rows[0]!.value;
   }
 
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
@@ -320,6 +331,11 @@ export class PostgresStore implements Store {
   async getGroup(groupId: string): Promise<Group | undefined> {
     const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE group_id = $1', [groupId]);
     return rows[0] && groupFromRow(rows[0]);
+  }
+
+  async groupsOf(userId: string): Promise<Group[]> {
+    const { rows } = await this.pool.query<GroupRow>('SELECT * FROM groups WHERE $1 = ANY(members) ORDER BY created_at, group_id', [userId]);
+    return rows.map(groupFromRow);
   }
 
   changeGroup(

@@ -77,7 +77,13 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX media_by_created_at ON media (created_at);
   `,
-  // 2: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
+  `
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+  // 3: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
   // over the account's token, counter and inbox rows, so nothing undelivered is lost. Whether a
   // user has read a message becomes the user's, not an inbox row's (read_tracking.read, with
   // `delivered` telling whether the first ack of one of its devices gave the receipt yet).

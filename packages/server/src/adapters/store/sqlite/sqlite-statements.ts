@@ -75,8 +75,13 @@ export function prepareStatements(db: Database.Database) {
     getCode: stmt<[string], CodeRow>(
       'SELECT phone, code_hash AS codeHash, expires_at AS expiresAt, tries FROM codes WHERE phone = ?',
     ),
-    countWrongTry: one<[string], number>('UPDATE codes SET tries = tries + 1 WHERE phone = ? RETURNING tries'),
-    deleteCode: stmt<[string]>('DELETE FROM codes WHERE phone = ?'),
+    takeCodeTry: stmt<[string, number, number], { codeHash: string; tries: number }>(
+      `UPDATE codes SET tries = tries + 1 WHERE phone = ? AND expires_at > ? AND tries < ?
+       RETURNING code_hash AS codeHash, tries`,
+    ),
+    consumeCode: stmt<[string, string]>('DELETE FROM codes WHERE phone = ? AND code_hash = ?'),
+    keepSecret: stmt<[string, string]>('INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    secret: one<[string], string>('SELECT value FROM server_secrets WHERE name = ?'),
 
     primaryToken: one<[string], string>('SELECT token_hash FROM devices WHERE user_id = ? AND device_id = 1'),
     linkedDevices: stmt<[string], { deviceId: number; tokenHash: string }>(
@@ -192,6 +197,11 @@ export function prepareStatements(db: Database.Database) {
     getGroup: stmt<[string], GroupRow>(
       `SELECT group_id AS groupId, name, members, admins, created_at AS createdAt
        FROM chat_groups WHERE group_id = ?`,
+    ),
+    groupsOf: stmt<[string], GroupRow>(
+      `SELECT group_id AS groupId, name, members, admins, created_at AS createdAt
+       FROM chat_groups WHERE EXISTS (SELECT 1 FROM json_each(chat_groups.members) WHERE value = ?)
+       ORDER BY created_at, group_id`,
     ),
     updateGroup: stmt<[string, string, string, string]>(
       'UPDATE chat_groups SET name = ?, members = ?, admins = ? WHERE group_id = ?',

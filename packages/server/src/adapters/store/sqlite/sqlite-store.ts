@@ -85,13 +85,18 @@ export class SqliteStore implements Store {
     return this.#q.getCode.get(phone);
   }
 
-  countWrongTry(phone: string): Promise<number> {
-    return this.#write((q) => q.countWrongTry.get(phone) ?? 0);
+  takeCodeTry(phone: string, now: number, maxTries: number): Promise<{ codeHash: string; tries: number } | undefined> {
+    return this.#write((q) => q.takeCodeTry.get(phone, now, maxTries));
   }
 
-  deleteCode(phone: string): Promise<void> {
+  consumeCode(phone: string, codeHash: string): Promise<boolean> {
+    return this.#write((q) => q.consumeCode.run(phone, codeHash).changes === 1);
+  }
+
+  serverSecret(name: string, candidate: string): Promise<string> {
     return this.#write((q) => {
-      q.deleteCode.run(phone);
+      q.keepSecret.run(name, candidate);
+      return q.secret.get(name) as string;
     });
   }
 
@@ -235,6 +240,10 @@ export class SqliteStore implements Store {
   async getGroup(groupId: string): Promise<Group | undefined> {
     const row = this.#q.getGroup.get(groupId);
     return row && toGroup(row);
+  }
+
+  async groupsOf(userId: string): Promise<Group[]> {
+    return this.#q.groupsOf.all(userId).map(toGroup);
   }
 
   changeGroup(

@@ -15,6 +15,7 @@ const GroupView = Type.Object({
   members: Type.Array(Type.String()),
   admins: Type.Array(Type.String()),
 });
+const GroupList = Type.Object({ groups: Type.Array(GroupView) });
 
 const CreateBody = Type.Object({ name: Type.String(), members: Type.Optional(UserList) });
 const MembersBody = Type.Object({ add: Type.Optional(UserList), remove: Type.Optional(UserList) });
@@ -42,6 +43,11 @@ export function groupRoutes(app: FastifyInstance, registration: RegistrationServ
       return reply.status(201).send(view(group));
     },
   );
+
+  app.get('/v1/groups', { onRequest, schema: { response: { 200: GroupList } } }, async (request) => {
+    const list = await groups.list(userOf(request));
+    return { groups: list.map(view) };
+  });
 
   app.get<{ Params: Static<typeof GroupParams> }>(
     '/v1/groups/:groupId',
