@@ -11,7 +11,7 @@
 # Needs node (with the repo built), haproxy, a PostgreSQL and a Redis. The environment may change:
 #   COURIER_DATABASE_URL   default postgres://postgres@127.0.0.1:5432/courier (created if missing)
 #   COURIER_REDIS_URL      default redis://127.0.0.1:6379
-#   COURIER_DATA_DIR       default ./data/cluster: the media every node shares, and sms.jsonl
+#   COURIER_DATA_DIR       default ./data/cluster: sms.jsonl and each node's data (media are in PostgreSQL)
 #   COURIER_CLUSTER_PORT   default 8080: HAProxy's port; node i gets this port + i
 # Other COURIER_* variables (COURIER_LOG_LEVEL=warn, ...) reach every node as usual.
 set -eo pipefail

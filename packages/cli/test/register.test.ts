@@ -64,7 +64,7 @@ test('register with stdin closed says how to finish; --code then finishes withou
   const phone = newPhone();
   const first = await bob.run(['register', phone, '--profile', 'bob']);
   assert.equal(first.code, 1, show(first));
-  assert.match(first.stderr, new RegExp(`no code was typed .*courier register \\${phone} --code <code>`));
+  assert.match(first.stderr, new RegExp(`no code was typed .*courier register \\${phone} --profile bob --code <code>`));
 
   const code = await server.codeFor(phone);
   const sent = await smsCount(phone);
@@ -81,8 +81,27 @@ test('a wrong --code exits 1 with the server message and writes no profile', { t
   await carol.run(['register', phone, '--profile', 'carol']);
   const result = await carol.run(['register', phone, '--profile', 'carol', '--code', wrong(await server.codeFor(phone))]);
   assert.equal(result.code, 1, show(result));
-  assert.match(result.stderr, /^courier register: The code is wrong or has expired/);
+  assert.match(result.stderr, /^courier register: The code is wrong; 4 tries left/);
   await assert.rejects(stat(join(carol.courierHome, 'carol.json')), { code: 'ENOENT' });
+});
+
+test('an empty line at the prompt is not a try; a burnt code says so and how to get a new one', { timeout: 30_000 }, async () => {
+  const dave = await terminal();
+  const phone = newPhone();
+  const child = dave.start(['register', phone, '--profile', 'dave']);
+  await child.waitFor('stdout', /code: $/);
+  const code = await server.codeFor(phone);
+  // Enter pressed too soon, then three wrong codes: the CLI gives up after its 3 tries...
+  child.write(`\n   \n${wrong(code)}\n${wrong(code)}\n${wrong(code)}\n`);
+  const first = await child.exited;
+  assert.equal(first.code, 1, show(first));
+  assert.equal(first.stdout.match(/not accepted/g)?.length, 2, `the empty lines counted as tries\n${show(first)}`);
+  assert.match(first.stdout, /wrong; 4 tries left/, 'the empty lines never reached the server');
+  // ...and two more with --code burn it on the server, which the person is told in plain words.
+  await dave.run(['register', phone, '--profile', 'dave', '--code', wrong(code)]);
+  const burnt = await dave.run(['register', phone, '--profile', 'dave', '--code', wrong(code)]);
+  assert.equal(burnt.code, 1, show(burnt));
+  assert.match(burnt.stderr, new RegExp(`last try: the code is burnt\\. For a new code, run "courier register \\${phone} --profile dave" again\\.`));
 });
 
 test('registering the phone on another terminal revokes the running listen of the first', { timeout: 40_000 }, async () => {

@@ -28,7 +28,17 @@ import { CourierSocketError } from './errors.js';
 import { FrameRouter } from './frame-router.js';
 import type { MediaRef, ReadyFrame, SentAnswer } from './frames.js';
 import { linkDevice, type LinkDeviceOptions, type PendingLink } from './device-link.js';
-import { HttpApi, registration, type DeviceInfo, type DownloadOptions, type Group, type RegistrationApi, type UploadBody } from './http-api.js';
+import {
+  HttpApi,
+  registration,
+  vapidPublicKey,
+  type DeviceInfo,
+  type DownloadOptions,
+  type Group,
+  type PushTarget,
+  type RegistrationApi,
+  type UploadBody,
+} from './http-api.js';
 import { OutgoingSends, type SendOptions } from './outgoing-sends.js';
 import { PendingReads } from './pending-reads.js';
 import { PresenceSubscriptions } from './presence-subscriptions.js';
@@ -249,6 +259,23 @@ export class CourierClient {
   /** The primary removes any linked device; a linked device may remove itself. */
   removeDevice(deviceId: number): Promise<void> {
     return this.#http.removeDevice(deviceId);
+  }
+
+  /**
+   * Lets the server wake this device while it is offline: a Web Push subscription or a push
+   * gateway target. The wake says only how many messages wait; connect to read them.
+   */
+  setPushTarget(target: PushTarget): Promise<void> {
+    return this.#http.setPushTarget(target);
+  }
+
+  removePushTarget(): Promise<void> {
+    return this.#http.removePushTarget();
+  }
+
+  /** The server's VAPID key, for `pushManager.subscribe({ userVisibleOnly: true, applicationServerKey })`. */
+  vapidPublicKey(): Promise<string> {
+    return vapidPublicKey(this.#http.url);
   }
 
   createGroup(name: string, members: string[]): Promise<Group> {

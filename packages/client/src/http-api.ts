@@ -39,6 +39,14 @@ export interface RegistrationApi {
   verify(url: string, phone: string, code: string): Promise<Registration>;
 }
 
+/**
+ * Where the server wakes this device while it has no socket: a browser's Web Push subscription
+ * (`(await registration.pushManager.subscribe(...)).toJSON()` fits), or the app's push gateway.
+ */
+export type PushTarget =
+  | { webpush: { endpoint: string; keys: { p256dh: string; auth: string } } }
+  | { gateway: { url: string; pushkey: string } };
+
 export type UploadBody = Blob | ArrayBuffer | Uint8Array | ReadableStream<Uint8Array>;
 
 export interface DownloadOptions {
@@ -80,6 +88,11 @@ export async function apiError(response: Response): Promise<CourierApiError> {
   const retry = response.headers.get('retry-after');
   const retryAfter = retry === null || !Number.isFinite(Number(retry)) ? undefined : Number(retry);
   return new CourierApiError(response.status, code, message, retryAfter);
+}
+
+/** The server's VAPID key (base64url), the `applicationServerKey` for `pushManager.subscribe`. No token needed. */
+export async function vapidPublicKey(url: string): Promise<string> {
+  return (await json<{ publicKey: string }>(url, '/v1/push/vapid', 'GET', undefined, undefined, [200])).publicKey;
 }
 
 export const registration: RegistrationApi = {
@@ -129,6 +142,21 @@ export class HttpApi {
   async changeMembers(groupId: string, change: { add?: string[]; remove?: string[] }): Promise<Group> {
     const body = { add: change.add ?? [], remove: change.remove ?? [] };
     return json(this.url, `/v1/groups/${encodeURIComponent(groupId)}/members`, 'POST', body, this.#token(), [200, 201]);
+  }
+
+  /** Makes `target` this device's only push target (`PUT /v1/devices/me/push`); `invalid_push` when the server may not use it. */
+  async setPushTarget(target: PushTarget): Promise<void> {
+    const init: FetchInit = {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token()}` },
+      body: JSON.stringify(target),
+    };
+    await apiRequest(this.url, '/v1/devices/me/push', init, [204]);
+  }
+
+  /** No more pushes to this device (`DELETE /v1/devices/me/push`). */
+  async removePushTarget(): Promise<void> {
+    await apiRequest(this.url, '/v1/devices/me/push', { method: 'DELETE', headers: { authorization: `Bearer ${this.#token()}` } }, [204]);
   }
 
   /** Stores bytes on the server; the answer is what a message's `media` needs (add thumbnail, caption). */

@@ -9,7 +9,18 @@ export type { ClientState } from './connection-lifecycle.js';
 export type { SendOptions } from './outgoing-sends.js';
 export { CourierApiError, CourierHandlerError, CourierSocketError } from './errors.js';
 export { Emitter, type Listener } from './emitter.js';
-export { HttpApi, registration, type DeviceInfo, type DownloadOptions, type Group, type Registration, type RegistrationApi, type UploadBody } from './http-api.js';
+export {
+  HttpApi,
+  registration,
+  vapidPublicKey,
+  type DeviceInfo,
+  type DownloadOptions,
+  type Group,
+  type PushTarget,
+  type Registration,
+  type RegistrationApi,
+  type UploadBody,
+} from './http-api.js';
 export { linkDevice, type LinkDeviceOptions, type LinkedDevice, type PendingLink } from './device-link.js';
 export { ReconnectBackoff, type BackoffOptions } from './reconnect-backoff.js';
 export { MemoryStorage, type ClientStorage } from './storage.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisBus } from '../src/adapters/bus/redis/redis-bus.js';
+import { directoryKey, RedisBus } from '../src/adapters/bus/redis/redis-bus.js';
 import type { DeviceAddress } from '../src/domain/device.js';
 import { BusRecorder } from './support/bus-recorder.js';
 import { runBusContract } from './support/bus-contract.js';
@@ -50,7 +50,7 @@ describe('RedisBus', () => {
     try {
       await bus.start(new BusRecorder());
       await bus.claimDevice(dev('+15550001001'), 'c1');
-      const key = `${PREFIX}dev:+15550001001/1`;
+      const key = directoryKey(PREFIX, dev('+15550001001'));
       await redis.del(key);
       await sleep(TTL_MS);
       assert.equal(await redis.get(key), 'restore-node|c1');
@@ -66,7 +66,7 @@ describe('RedisBus', () => {
       await bus.start(rec);
       await bus.claimDevice(dev('+15550001002'), 'c1');
       // Another node took the device over, and its signal never arrived.
-      const key = `${PREFIX}dev:+15550001002/1`;
+      const key = directoryKey(PREFIX, dev('+15550001002'));
       await redis.set(key, 'other-node|c9', 'PX', 60_000);
       await rec.until('the replaced signal', () => rec.signals.length === 1, TTL_MS * 2);
       assert.deepEqual(rec.signals, [{ device: dev('+15550001002'), signal: { kind: 'replaced', connectionId: 'c1' } }]);
@@ -131,11 +131,11 @@ describe('RedisBus', () => {
       await a.claimDevice(dev('+15550001006'), 'c2');
       await b.claimDevice(dev('+15550001006'), 'c3');
       await a.close();
-      assert.equal(await redis.get(`${PREFIX}dev:+15550001005/1`), null);
-      assert.equal(await redis.get(`${PREFIX}dev:+15550001006/1`), 'close-b|c3');
+      assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001005'))), null);
+      assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001006'))), 'close-b|c3');
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-    assert.equal(await redis.get(`${PREFIX}dev:+15550001006/1`), null);
+    assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001006'))), null);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Three real nodes (`courier serve` processes) on one PostgreSQL database and one Redis, behind a
- * real HAProxy running deploy/haproxy.cfg. Clients connect straight to a chosen node, so each test
+ * real HAProxy running deploy/haproxy.cfg, sharing no directory. Clients connect straight to a chosen node, so each test
  * knows that the two ends of a conversation sit on different nodes.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cluster, type ClusterNode } from './support/cluster.js';
 import { newPhone, postJson, type Account } from './support/registration.js';
@@ -221,7 +224,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
     assert.deepEqual(byWhom, new Set([m2!.userId, m3!.userId]));
   });
 
-  it('serves clients through HAProxy: registration, sockets, readiness and media on a shared data dir', async () => {
+  it('serves clients through HAProxy: registration, sockets, readiness, and media with no shared disk', async () => {
     const ready = await fetch(`${cluster.url}/readyz`);
     assert.equal(ready.status, 200);
     const alice = await cluster.register();
@@ -229,7 +232,8 @@ describe('a cluster of three nodes behind HAProxy', () => {
     const a = await connect(cluster, alice);
     const b = await connect(cluster, bob);
 
-    const bytes = Buffer.from(`picture ${Date.now()}`);
+    // Several chunks of the PostgreSQL media store, and not a multiple of one.
+    const bytes = randomBytes(600_000);
     const uploaded = await fetch(`${n1.url}/v1/media`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'image/png' },
@@ -242,11 +246,25 @@ describe('a cluster of three nodes behind HAProxy', () => {
     await a.next((f) => f.type === 'sent' && f.id === 'm-1');
     const message = await b.next((f) => f.type === 'message');
     assert.equal(message.media.hash, media.hash);
+    const auth = { authorization: `Bearer ${bob.token}` };
     for (const base of [n2.url, n3.url, cluster.url]) {
-      const download = await fetch(`${base}/v1/media/${message.media.hash}`, { headers: { authorization: `Bearer ${bob.token}` } });
+      const download = await fetch(`${base}/v1/media/${message.media.hash}`, { headers: auth });
       assert.equal(download.status, 200, `download from ${base}`);
+      assert.equal(download.headers.get('etag'), `"${media.hash}"`);
       assert.deepEqual(Buffer.from(await download.arrayBuffer()), bytes);
     }
+    // A ranged download on node 2 across a chunk boundary, then resumed to the end.
+    const ranged = await fetch(`${n2.url}/v1/media/${media.hash}`, { headers: { ...auth, range: 'bytes=262000-300000', 'if-range': `"${media.hash}"` } });
+    assert.equal(ranged.status, 206);
+    assert.equal(ranged.headers.get('content-range'), `bytes 262000-300000/${bytes.length}`);
+    assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), bytes.subarray(262_000, 300_001));
+    const rest = await fetch(`${n2.url}/v1/media/${media.hash}`, { headers: { ...auth, range: 'bytes=300001-' } });
+    assert.equal(rest.status, 206);
+    assert.deepEqual(Buffer.from(await rest.arrayBuffer()), bytes.subarray(300_001));
+    const cached = await fetch(`${n3.url}/v1/media/${media.hash}`, { headers: { ...auth, 'if-none-match': `"${media.hash}"` } });
+    assert.equal(cached.status, 304);
+    // No node wrote media to its own disk.
+    for (const node of cluster.nodes) assert.equal(existsSync(join(cluster.dataDirOf(node), 'media')), false, node.name);
   });
 
   it('shares rate limits between the nodes', async () => {

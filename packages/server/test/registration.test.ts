@@ -51,9 +51,12 @@ describe('registration', () => {
       const response = await postJson(`${t.url}/v1/register/verify`, { phone, code: wrong });
       assert.equal(response.status, 401);
       assert.equal(response.body.error.code, 'invalid_code');
+      // The sentence tells a person how many tries are left, and when the code is gone.
+      assert.match(response.body.error.message, i < 4 ? new RegExp(`wrong; ${4 - i} tr(y|ies) left`) : /last try: the code is burnt; request a new one/);
     }
     const burnt = await postJson(`${t.url}/v1/register/verify`, { phone, code });
     assert.equal(burnt.status, 401, 'the right code no longer works once burnt');
+    assert.match(burnt.body.error.message, /No code is waiting .*request a new one/);
   });
 
   it('refuses a verify without a pending code', async () => {

@@ -31,8 +31,11 @@ export async function run(args: string[]): Promise<void> {
 
   // Every request makes a new code and voids the previous one, so a code given on the command
   // line belongs to an earlier run: check it as it is, without asking for another.
+  const again = `courier register ${phone}${shared.profile === 'default' ? '' : ` --profile ${shared.profile}`}`;
   if (typeof values.code === 'string') {
-    await verify(server, phone, values.code, shared.profile);
+    await verify(server, phone, values.code.trim(), shared.profile).catch((err: unknown) => {
+      throw explainRefusal(err, again);
+    });
     return;
   }
 
@@ -44,24 +47,38 @@ export async function run(args: string[]): Promise<void> {
   const lines = rl[Symbol.asyncIterator]();
   rl.setPrompt('code: ');
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; ) {
       rl.prompt();
       const line = await lines.next();
       if (line.done === true) {
-        throw new Error(`no code was typed (input closed); to finish later, run "courier register ${phone} --code <code>" with the code the SMS brought`);
+        throw new Error(`no code was typed (input closed); to finish later, run "${again} --code <code>" with the code the SMS brought`);
       }
+      const code = line.value.trim();
+      // An empty line (Enter pressed too soon) is not a try: the server never sees it.
+      if (code === '') continue;
       try {
-        await verify(server, phone, line.value.trim(), shared.profile);
+        await verify(server, phone, code, shared.profile);
         return;
       } catch (err) {
-        const retry = err instanceof CourierApiError && err.code === 'invalid_code' && attempt < maxTries;
-        if (!retry) throw err;
-        stdout.write(`the code was not accepted (${err.message.replace(/\.$/, '')}); try again\n`);
+        if (!(canTryAgain(err) && attempt < maxTries)) throw explainRefusal(err, again);
+        stdout.write(`the code was not accepted (${(err as Error).message.replace(/\.$/, '')}); try again\n`);
+        attempt++;
       }
     }
   } finally {
     rl.close();
   }
+}
+
+/** A wrong code the server still counts tries for (it says how many are left). */
+function canTryAgain(err: unknown): boolean {
+  return err instanceof CourierApiError && err.code === 'invalid_code' && /\btr(y|ies) left\b/.test(err.message);
+}
+
+/** A refused code that cannot be tried again (burnt, expired, never sent) says how to get a new one. */
+function explainRefusal(err: unknown, again: string): unknown {
+  if (!(err instanceof CourierApiError) || err.code !== 'invalid_code' || canTryAgain(err)) return err;
+  return new Error(`${err.message.replace(/;? ?request a new one\.?$/, '.')} For a new code, run "${again}" again.`);
 }
 
 async function verify(server: string, phone: string, code: string, profileName: string): Promise<void> {

@@ -16,10 +16,14 @@ export class CourierServer {
   port = 0;
   url = '';
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly executable: string | undefined,
+  ) {}
 
-  static async start(): Promise<CourierServer> {
-    const server = new CourierServer(await mkdtemp(join(tmpdir(), 'courier-cli-test-server-')));
+  /** `executable`: run this `courier` (e.g. an installed package's bin link) instead of the repo's. */
+  static async start(options: { executable?: string } = {}): Promise<CourierServer> {
+    const server = new CourierServer(await mkdtemp(join(tmpdir(), 'courier-cli-test-server-')), options.executable);
     await server.#spawn(0);
     return server;
   }
@@ -75,6 +79,7 @@ export class CourierServer {
   async #spawn(port: number): Promise<void> {
     const child = startCourier(['serve', '--port', String(port), '--data-dir', join(this.dir, 'data'), '--sms-outbox', this.smsOutbox, '--log-level', 'warn'], {
       cwd: this.dir,
+      ...(this.executable === undefined ? {} : { executable: this.executable }),
       // Long enough for every test of a file; the after() hook stops it well before.
       deadlineMs: 10 * 60_000,
     });

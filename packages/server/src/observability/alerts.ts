@@ -1,6 +1,6 @@
 import type { Logger } from './logger.js';
 
-export const alertNames = ['session_queue', 'node_queue', 'backlog_age', 'loop_lag'] as const;
+export const alertNames = ['session_queue', 'node_queue', 'backlog_age', 'loop_lag', 'push_failures'] as const;
 export type AlertName = (typeof alertNames)[number];
 
 /** One measurement an alert is checked against; `detail` says where (user and conn of a session). */

@@ -1,10 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DurableEvent } from '../domain/events.js';
+import type { PushFailure, PushKind, PushObserver } from '../services/push/push-observer.js';
 import type { SessionObserver } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { alertNames, type AlertMonitor } from './alerts.js';
 import type { BacklogSampler } from './backlog-sampler.js';
 import type { EventLoopLag } from './event-loop-lag.js';
+import { PushFailureWindow } from './push-failure-window.js';
 import { queueStats } from './queue-stats.js';
 import type { StoreObserver } from './timed-store.js';
 
@@ -19,6 +21,8 @@ export interface MetricSources {
 const SEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Up to a day: a message pushed when its recipient comes back online counts its time offline. */
 const PUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400];
+/** From a wake decided to the push service taking it; retries wait seconds to minutes. */
+const WAKE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /**
@@ -26,7 +30,7 @@ const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
  * several nodes may share a process, as they do in the tests). Names start with `courier_`;
  * the node is the scrape target, so no label names it.
  */
-export class NodeMetrics implements StoreObserver {
+export class NodeMetrics implements StoreObserver, PushObserver {
   readonly prom = new Registry();
   private sources: MetricSources | undefined;
 
@@ -37,6 +41,12 @@ export class NodeMetrics implements StoreObserver {
   private readonly busErrors = new Counter({ name: 'courier_bus_errors_total', help: 'Errors reported by the bus connection (Redis)', registers: [this.prom] });
   private readonly commit = new Histogram({ name: 'courier_store_commit_seconds', help: 'Time for a store write to commit, by operation', labelNames: ['op'], buckets: COMMIT_BUCKETS, registers: [this.prom] });
   private readonly sendLatency = new Histogram({ name: 'courier_send_seconds', help: 'From a send frame taken up to its sent answer (stored durably)', buckets: SEND_BUCKETS, registers: [this.prom] });
+  private readonly pushesSent = new Counter({ name: 'courier_push_notifications_sent_total', help: 'Wakes a push service or gateway took, by target kind', labelNames: ['kind'], registers: [this.prom] });
+  private readonly pushesFailed = new Counter({ name: 'courier_push_notifications_failed_total', help: 'Push requests that failed, by target kind and reason (gone, refused, retryable)', labelNames: ['kind', 'reason'], registers: [this.prom] });
+  private readonly pushTargetsRemoved = new Counter({ name: 'courier_push_targets_removed_total', help: 'Push targets removed because the push service called them gone (404/410)', labelNames: ['kind'], registers: [this.prom] });
+  private readonly wakeLatency = new Histogram({ name: 'courier_push_notification_seconds', help: 'From a wake decided to the push service taking it, retries included', labelNames: ['kind'], buckets: WAKE_BUCKETS, registers: [this.prom] });
+  /** What the push_failures alert reads. */
+  readonly pushWindow = new PushFailureWindow();
   private readonly pushDelay = new Histogram({ name: 'courier_push_delay_seconds', help: 'From a message being stored to its push to the recipient', buckets: PUSH_BUCKETS, registers: [this.prom] });
 
   /** The session hooks that feed the latency histograms. */
@@ -82,6 +92,19 @@ export class NodeMetrics implements StoreObserver {
   /** The Prometheus text exposition and its content type. */
   async render(): Promise<{ text: string; contentType: string }> {
     return { text: await this.prom.metrics(), contentType: this.prom.contentType };
+  }
+
+  pushSent(kind: PushKind, seconds: number): void {
+    this.pushesSent.inc({ kind });
+    this.wakeLatency.observe({ kind }, seconds);
+    this.pushWindow.record(false);
+  }
+  pushFailed(kind: PushKind, failure: PushFailure): void {
+    this.pushesFailed.inc({ kind, reason: failure });
+    this.pushWindow.record(true);
+  }
+  pushTargetRemoved(kind: PushKind): void {
+    this.pushTargetsRemoved.inc({ kind });
   }
 
   countBusError(): void {

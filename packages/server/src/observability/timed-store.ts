@@ -2,6 +2,7 @@ import { CourierError } from '../domain/errors.js';
 import type { DeviceAddress, DeviceRecord } from '../domain/device.js';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { PushTarget } from '../domain/push-target.js';
 import type {
   LinkApproval,
   MediaRecord,
@@ -151,6 +152,19 @@ export class TimedStore implements Store {
   }
   deleteMedia(hash: string): Promise<void> {
     return this.write('deleteMedia', () => this.inner.deleteMedia(hash));
+  }
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.write('savePushTarget', () => this.inner.savePushTarget(userId, deviceId, target));
+  }
+  pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.counted('pushTarget', () => this.inner.pushTarget(userId, deviceId));
+  }
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.write('deletePushTarget', () => this.inner.deletePushTarget(userId, deviceId, only));
+  }
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.counted('pendingCounts', () => this.inner.pendingCounts(device));
   }
 
   sweep(now: number, keepFor: RetentionTimes): Promise<void> {

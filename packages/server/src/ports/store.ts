@@ -1,6 +1,7 @@
 import type { DeviceAddress, DeviceRecord } from '../domain/device.js';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent, ReceiptEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { PushTarget } from '../domain/push-target.js';
 
 /**
  * Store: everything Courier keeps: accounts, their devices and device tokens, one-time codes,
@@ -51,7 +52,8 @@ export interface Store {
   /**
    * Makes `tokenHash` the token of the account's primary device (creating the account on first
    * use). In the same transaction every earlier token of the account stops working: the linked
-   * devices are removed with their inboxes; the primary's inbox is kept. Answers the devices
+   * devices are removed with their inboxes; the primary's inbox is kept; every push target of the
+   * account is dropped (the old phone must not be woken). Answers the devices
    * whose tokens died (the primary's old one included).
    */
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }>;
@@ -78,7 +80,7 @@ export interface Store {
   approveLink(codeHash: string, userId: string, now: number, maxLinked: number): Promise<LinkApproval>;
   /** Takes an approved link once: the first call answers its device, later ones undefined. */
   collectLink(pollHash: string): Promise<DeviceAddress | undefined>;
-  /** Removes a linked device, its token and its inbox; answers its token hash (undefined when unknown). */
+  /** Removes a linked device, its token, its inbox and its push target; answers its token hash (undefined when unknown). */
   removeDevice(device: DeviceAddress): Promise<{ tokenHash: string } | undefined>;
 
   // Messaging ---------------------------------------------------------------
@@ -148,6 +150,20 @@ export interface Store {
   /** Hashes of blobs created before `olderThan` that no undelivered message refers to. */
   unreferencedMedia(olderThan: number, limit: number): Promise<string[]>;
   deleteMedia(hash: string): Promise<void>;
+
+  // Push --------------------------------------------------------------------
+
+  /** Makes `target` the device's only push target, replacing any earlier one. */
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void>;
+  pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined>;
+  /**
+   * Removes the device's push target and answers whether there was one. With `only`, removes it
+   * only while the stored target still equals `only`: a subscription the push service refused
+   * never removes the newer one the device saved meanwhile.
+   */
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean>;
+  /** Undelivered events of a device's inbox, and how many of them are messages from others (a push's `unread`). */
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }>;
 
   // Housekeeping and gauges ---------------------------------------------------
 

@@ -49,14 +49,24 @@ export class RegistrationService {
     await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
     // Per phone too: guesses from many addresses still add up against one code.
     await this.limit(`reg:verify:${phone}`, 'verifiesPerPhone');
-    if (typeof code !== 'string') throw invalidCode();
+    if (typeof code !== 'string') throw invalidCode('The code must be a string.');
     // The try is counted before the comparison, atomically: guesses sent at once cannot all
     // compare against a code whose earlier wrong tries are not yet counted.
     const attempt = await this.store.takeCodeTry(phone, this.now(), this.settings.maxWrongTries);
-    if (attempt === undefined || !sameHash(attempt.codeHash, this.codeHash(phone, code))) throw invalidCode();
+    if (attempt === undefined) {
+      throw invalidCode('No code is waiting for this phone: it expired, was burnt by wrong tries, was used, or was never requested; request a new one.');
+    }
+    if (!sameHash(attempt.codeHash, this.codeHash(phone, code))) {
+      // The sentence tells a person whether typing again can help.
+      const left = this.settings.maxWrongTries - attempt.tries;
+      if (left > 0) throw invalidCode(`The code is wrong; ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+      throw invalidCode('The code is wrong, and that was the last try: the code is burnt; request a new one.');
+    }
     // Two right answers at once (a user's double tap) register once; the other gets invalid_code.
-    if (!(await this.store.consumeCode(phone, attempt.codeHash))) throw invalidCode();
+    if (!(await this.store.consumeCode(phone, attempt.codeHash))) throw invalidCode('This code was just used by another request; request a new one.');
     const token = newToken();
+    // The store drops the push targets of the revoked devices in the same transaction: the old
+    // phone must not be woken for the new one's messages.
     const { revoked } = await this.store.registerPrimary(phone, hashSecret(token), this.now());
     await Promise.all(
       revoked.map(({ deviceId, tokenHash }) => this.bus.signalDevice({ userId: phone, deviceId }, { kind: 'revoked', tokenHash })),
@@ -92,6 +102,7 @@ function assertPhone(phone: unknown): asserts phone is string {
   }
 }
 
-function invalidCode(): CourierError {
-  return new CourierError('invalid_code', 'The code is wrong or has expired; request a new one.', 401);
+/** One code for every refusal (the contract's), with a sentence that says what happened and what to do. */
+function invalidCode(message: string): CourierError {
+  return new CourierError('invalid_code', message, 401);
 }

@@ -1,6 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OptionError, type Options } from '../config/options.js';
+import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
+import { PostgresBlobStore } from '../adapters/blob/postgres/postgres-blob-store.js';
+import { isClusterUrl, parseClusterUrl } from '../adapters/redis-connection.js';
 import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { RedisBus } from '../adapters/bus/redis/redis-bus.js';
 import { MemoryRateLimiter } from '../adapters/rate-limiter/memory/memory-rate-limiter.js';
@@ -11,6 +15,7 @@ import { WebhookSmsProvider } from '../adapters/sms/webhook-sms-provider.js';
 import { PostgresStore } from '../adapters/store/postgres/postgres-store.js';
 import { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
 import type { Logger } from '../observability/logger.js';
+import type { BlobStore } from '../ports/blob-store.js';
 import type { Bus } from '../ports/bus.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SmsProvider } from '../ports/sms-provider.js';
@@ -44,8 +49,44 @@ export function selectStore(options: Options, logger: Logger): Store {
   }
 }
 
+/**
+ * Media: `--media-url` when given; else the cluster's PostgreSQL when there is one (nodes then
+ * need no shared disk); else files in the data dir.
+ */
+export function selectBlobStore(options: Options, logger: Logger): { blobs: BlobStore; kind: string } {
+  const kind =
+    options.mediaUrl !== undefined
+      ? schemeOf('media-url', options.mediaUrl, { 'file:': 'local-disk', 'postgres:': 'postgres', 'postgresql:': 'postgres', 's3:': 's3' })
+      : options.databaseUrl !== undefined
+        ? 'postgres'
+        : 'local-disk';
+  switch (kind) {
+    case 'local-disk':
+      return { kind, blobs: new LocalDiskBlobStore(options.mediaUrl === undefined ? join(options.dataDir, 'media') : fileURLToPath(options.mediaUrl)) };
+    case 'postgres': {
+      const connectionString = options.mediaUrl ?? options.databaseUrl!;
+      return { kind, blobs: new PostgresBlobStore({ connectionString, onError: (err) => logger.error({ err }, 'PostgreSQL media store error') }) };
+    }
+    case 's3':
+      throw new OptionError('--media-url: s3:// is not available yet; use postgres://... or file:///path (see docs/scaling.md on when to move media to an object store)');
+    default:
+      throw new OptionError(`unknown media store "${kind}"`);
+  }
+}
+
+/** A single Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://h:p,h:p`): the same adapters serve both. */
+function redisKind(url: string): string {
+  if (!isClusterUrl(url)) return schemeOf('redis-url', url, { 'redis:': 'redis', 'rediss:': 'redis' });
+  try {
+    parseClusterUrl(url);
+  } catch (err) {
+    throw new OptionError(`--redis-url: ${(err as Error).message}`);
+  }
+  return 'redis';
+}
+
 export function selectBus(options: Options, nodeId: string, logger: Logger, onBusError: () => void = () => {}): { bus: Bus; limiter: RateLimiter } {
-  const kind = options.redisUrl === undefined ? 'memory' : schemeOf('redis-url', options.redisUrl, { 'redis:': 'redis', 'rediss:': 'redis' });
+  const kind = options.redisUrl === undefined ? 'memory' : redisKind(options.redisUrl);
   switch (kind) {
     case 'memory':
       return { bus: new MemoryBus(), limiter: new MemoryRateLimiter() };

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
-import { join } from 'node:path';
-import { LocalDiskBlobStore } from '../adapters/blob/local-disk/local-disk-blob-store.js';
+import { GatewayPushSender } from '../adapters/push/gateway/gateway-push-sender.js';
+import { makeVapidKeys, WebPushSender, type VapidKeys } from '../adapters/push/web-push/web-push-sender.js';
 import { deviceRoutes } from '../gateway/http/routes/device-routes.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
@@ -13,6 +13,7 @@ import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
+import { pushRoutes } from '../gateway/http/routes/push-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
@@ -26,11 +27,15 @@ import { TimedStore } from '../observability/timed-store.js';
 import { HealthService } from '../services/health-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
+import { PushHosts } from '../services/push/push-hosts.js';
+import { PushService } from '../services/push/push-service.js';
+import { WakeOnEventsBus } from '../services/push/wake-on-events-bus.js';
+import { WakeScheduler } from '../services/push/wake-scheduler.js';
 import { RegistrationService } from '../services/registration-service.js';
 import { newKey } from '../services/secrets.js';
 import { PresenceReconciler } from '../session/presence-reconciler.js';
 import { SessionRegistry } from '../session/session-registry.js';
-import { selectBus, selectSms, selectStore } from './select-adapters.js';
+import { selectBlobStore, selectBus, selectSms, selectStore } from './select-adapters.js';
 
 export interface CourierNode {
   readonly url: string;
@@ -46,6 +51,8 @@ const DAY = 24 * 60 * MINUTE;
 const PRESENCE_CHECK_MS = 5_000;
 /** Link approvals (right or wrong codes) one account may try per 10 minutes: codes cannot be guessed. */
 const LINK_APPROVALS_PER_WINDOW = 30;
+/** How long one request to a push service or gateway may take. */
+const PUSH_TIMEOUT_MS = 10_000;
 
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
 export async function startNode(options: Options): Promise<CourierNode> {
@@ -56,11 +63,34 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const logger = createLogger(options.logLevel, nodeId);
   const metrics = new NodeMetrics();
   const store = new TimedStore(selectStore(options, logger), metrics);
-  const { bus, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
+  const { bus: directory, limiter } = selectBus(options, nodeId, logger, () => metrics.countBusError());
   const sms = selectSms(options);
-  const blobs = new LocalDiskBlobStore(join(options.dataDir, 'media'));
+  const { blobs, kind: mediaStore } = selectBlobStore(options, logger);
   await store.init();
   await blobs.init();
+
+  const pushHosts = new PushHosts(options.pushHosts);
+  if (options.pushInterval < 1) throw new OptionError('--push-interval takes at least 1 second');
+  if (!/^(mailto:|https:\/\/)/.test(options.pushSubject)) throw new OptionError('--push-subject takes a mailto: or https: URL');
+  // Made once per deployment: browsers' subscriptions are bound to this key.
+  const vapid = JSON.parse(await store.serverSecret('vapid', JSON.stringify(makeVapidKeys()))) as VapidKeys;
+  const wakes = new WakeScheduler(
+    {
+      store,
+      bus: directory,
+      limiter,
+      senders: {
+        webpush: new WebPushSender({ vapid, subject: options.pushSubject, timeoutMs: PUSH_TIMEOUT_MS }),
+        gateway: new GatewayPushSender(PUSH_TIMEOUT_MS),
+      },
+      hosts: pushHosts,
+      observer: metrics,
+      logger,
+    },
+    { intervalMs: options.pushInterval * 1000, maxTries: 5 },
+  );
+  const bus = new WakeOnEventsBus(directory, (device) => wakes.eventsStored(device));
+  const push = new PushService(store, pushHosts, vapid.publicKey);
 
   const registration = new RegistrationService(store, sms, bus, limiter, {
     codeTtlMs: options.codeTtl * 1000,
@@ -89,13 +119,14 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
   const lag = new EventLoopLag(options.alertInterval);
   const alerts = new AlertMonitor(
-    () => nodeReadings(registry, backlog, lag),
+    () => nodeReadings(registry, backlog, lag, metrics.pushWindow),
     {
       thresholds: {
         session_queue: options.alertSessionQueue,
         node_queue: options.alertNodeQueue,
         backlog_age: options.alertBacklogAge,
         loop_lag: options.alertLoopLag,
+        push_failures: options.alertPushFailures,
       },
       intervalMs: options.alertInterval,
       nodeId,
@@ -120,6 +151,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
   deviceRoutes(app, registration, devices);
+  pushRoutes(app, registration, push);
 
   const gateway = new WsGateway(
     app.server,
@@ -173,13 +205,15 @@ export async function startNode(options: Options): Promise<CourierNode> {
       await app.close();
       await backlog.stop();
       await reconciler?.stop();
+      wakes.stop();
       await sweeping;
       await bus.close();
       await limiter.close();
       await store.close();
+      await blobs.close();
       logger.info('stopped');
     })());
 
-  logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
+  logger.info({ url, store: options.databaseUrl ? 'postgres' : 'sqlite', media: mediaStore, bus: options.redisUrl ? 'redis' : 'memory' }, 'node started');
   return { url, nodeId, logger, stop };
 }

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { directoryKey } from '../../src/adapters/bus/redis/redis-bus.js';
 import { createTestDatabase } from './postgres-database.js';
 import { register, type Account } from './registration.js';
 import { spawnNode, type SpawnedNode } from './spawned-node.js';
@@ -52,7 +53,8 @@ export class ClusterNode {
 /**
  * A real cluster on this machine: N `courier serve` processes on one fresh PostgreSQL database
  * and Redis (under a key prefix of its own: pub/sub channels ignore Redis's database numbers),
- * all with one shared data dir (media) and SMS outbox, and a real HAProxy in front running
+ * each with a data dir of its own (media live in PostgreSQL: the nodes share no disk), one SMS
+ * outbox (the test's phone), and a real HAProxy in front running
  * deploy/haproxy.cfg with free ports. Nodes can be stopped (SIGTERM), killed (SIGKILL) and
  * started again on their port.
  */
@@ -103,8 +105,9 @@ export class Cluster {
     return `ws://127.0.0.1:${this.lbPort}/v1/ws`;
   }
 
-  get dataDir(): string {
-    return join(this.dir, 'data');
+  /** The node's own data dir: no other node sees it. */
+  dataDirOf(node: ClusterNode): string {
+    return join(this.dir, `data-${node.name}`);
   }
 
   get smsFile(): string {
@@ -133,7 +136,7 @@ export class Cluster {
       '--trust-proxy',
       '--redis-prefix', this.redisPrefix,
       '--node-id', node.name,
-      '--data-dir', this.dataDir,
+      '--data-dir', this.dataDirOf(node),
       '--sms-outbox', this.smsFile,
       ...this.extraArgs,
     ]);
@@ -165,7 +168,7 @@ export class Cluster {
 
   /** The node holding the device's socket (the user's primary unless told), by the cluster's directory in Redis. */
   async holderOf(userId: string, deviceId = 1): Promise<ClusterNode | undefined> {
-    const holder = await this.redis.get(`${this.redisPrefix}dev:${userId}/${deviceId}`);
+    const holder = await this.redis.get(directoryKey(this.redisPrefix, { userId, deviceId }));
     if (holder === null) return undefined;
     return this.node(holder.slice(0, holder.indexOf('|')));
   }

@@ -5,6 +5,7 @@ import { CourierError } from '../../src/domain/errors.js';
 import type { Appended, DurableEvent, GroupEvent, InboxEntry, MessageEvent } from '../../src/domain/events.js';
 import type { Group } from '../../src/domain/group.js';
 import type { DeviceAddress } from '../../src/domain/device.js';
+import type { PushTarget } from '../../src/domain/push-target.js';
 import type { MediaRecord, RetentionTimes, SendResult, Store } from '../../src/ports/store.js';
 
 /** What an adapter's `open` gives the suite. */
@@ -660,6 +661,52 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe('push targets', () => {
+      const webpush: PushTarget = {
+        kind: 'webpush',
+        endpoint: 'https://push.example/sub/1',
+        keys: { p256dh: 'BPublicKeyOfTheBrowser', auth: 'authSecret16byte' },
+      };
+      const gateway: PushTarget = { kind: 'gateway', url: 'https://gateway.example/_matrix/push/v1/notify', pushkey: 'fcm-token-1' };
+
+      test('a device has at most one target; saving replaces it; targets are per device', async ({ store }) => {
+        await register(store, A, B);
+        assert.equal(await store.pushTarget(A, 1), undefined);
+        await store.savePushTarget(A, 1, webpush);
+        assert.deepEqual(await store.pushTarget(A, 1), webpush);
+        await store.savePushTarget(A, 1, gateway);
+        assert.deepEqual(await store.pushTarget(A, 1), gateway, 'replaced');
+        assert.equal(await store.pushTarget(A, 2), undefined, 'another device of A');
+        assert.equal(await store.pushTarget(B, 1), undefined, 'another user');
+      });
+
+      test('delete removes the target; with `only` it removes only that same target', async ({ store }) => {
+        await register(store, A);
+        assert.equal(await store.deletePushTarget(A, 1), false, 'nothing to remove');
+        await store.savePushTarget(A, 1, gateway);
+        assert.equal(await store.deletePushTarget(A, 1, webpush), false, 'a refused old target never removes the newer one');
+        assert.deepEqual(await store.pushTarget(A, 1), gateway);
+        assert.equal(await store.deletePushTarget(A, 1, { ...gateway }), true);
+        assert.equal(await store.pushTarget(A, 1), undefined);
+        await store.savePushTarget(A, 1, webpush);
+        assert.equal(await store.deletePushTarget(A, 1), true);
+        assert.equal(await store.pushTarget(A, 1), undefined);
+      });
+
+      test('pendingCounts counts undelivered events and the messages among them', async ({ store }) => {
+        await register(store, A, B);
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 0, messages: 0 });
+        await send(store, message(A, B));
+        await send(store, message(A, B));
+        await store.appendEvents([{ userId: B, event: groupEvent('g1', [A, B], A, T0) }]);
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 3, messages: 2 });
+        await store.ackUpTo(d(B), 1, T0 + 1);
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 2, messages: 1 });
+        assert.deepEqual(await store.pendingCounts(d(A)), { events: 1, messages: 0 }, "A's delivered receipt");
+      });
+
+    });
+
     describe('restart', () => {
       test('a store closed and opened again on the same data keeps everything', async (ctx) => {
         const { store } = ctx;
@@ -676,6 +723,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.sendMessage(m1, [B], 1);
         await send(store, message(A, B));
         const s3 = await send(store, message(A, C));
+        await store.savePushTarget(B, 1, { kind: 'gateway', url: 'https://gateway.example/notify', pushkey: 'kept' });
         await store.ackUpTo(d(C), 1, T0 + 30);
         const inboxB = await store.readInbox(d(B), 0, 10);
         const inboxA = await store.readInbox(d(A), 0, 10);
@@ -698,6 +746,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await reopened.readInbox(d(A), 0, 10), inboxA);
         assert.equal(inboxA.length, 1);
         assert.deepEqual(await reopened.backlog(), { events: 3, oldestTs: T0 });
+        assert.deepEqual(await reopened.pushTarget(B, 1), { kind: 'gateway', url: 'https://gateway.example/notify', pushkey: 'kept' });
 
         const repeat = await reopened.sendMessage({ ...m1, serverId: randomUUID() }, [B], 1);
         assert.deepEqual(repeat, { serverId: m1.serverId, ts: m1.ts, duplicate: true, appended: [] });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { DeviceAddress } from '../../src/domain/device.js';
 import type { Appended, MessageEvent } from '../../src/domain/events.js';
+import type { PushTarget } from '../../src/domain/push-target.js';
 import type { PendingLink, Store } from '../../src/ports/store.js';
 import type { OpenedStore } from './store-contract.js';
 
@@ -149,10 +150,13 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       await register(store, A, B);
       const a2 = await linkDevice(store, A, 'a2');
       await store.sendMessage(message(B, A), [A], 1);
-      const token = (await store.devicesOf([A])).length;
-      assert.equal(token, 2);
+      assert.equal((await store.devicesOf([A])).length, 2);
+      await store.savePushTarget(A, 1, GATEWAY);
+      await store.savePushTarget(A, 2, GATEWAY);
 
       const removed = await store.removeDevice(a2);
+      assert.equal(await store.pushTarget(A, 2), undefined, 'its push target goes with it');
+      assert.deepEqual(await store.pushTarget(A, 1), GATEWAY);
       assert.deepEqual(removed, { tokenHash: tokenOfLink('a2') });
       assert.equal(await store.deviceByTokenHash(tokenOfLink('a2')), undefined);
       assert.deepEqual(await store.readInbox(a2, 0, 10), []);
@@ -175,6 +179,8 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       await store.approveLink(pending.codeHash, A, T0, 4);
       await store.sendMessage(message(B, A), [A], 1);
       const primaryInbox = await store.readInbox(d(A), 0, 10);
+      await store.savePushTarget(A, 1, GATEWAY);
+      await store.savePushTarget(A, 2, GATEWAY);
 
       const { revoked } = await store.registerPrimary(A, 'new-primary-token', T0 + 100);
       assert.deepEqual(
@@ -194,6 +200,8 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       assert.deepEqual(await store.readInbox(a3, 0, 10), []);
       assert.equal(await store.collectLink(pending.pollHash), undefined, 'an approved link of a revoked device is no way in');
       assert.equal((await store.backlog()).events, 1);
+      assert.equal(await store.pushTarget(A, 1), undefined, 'the old phone is not woken for the new one');
+      assert.equal(await store.pushTarget(A, 2), undefined);
     });
 
     test('last seen: per device and per account', async (store) => {
@@ -224,6 +232,7 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
 // Fixtures -------------------------------------------------------------------
 
 const T0 = 1_700_000_000_000;
+const GATEWAY: PushTarget = { kind: 'gateway', url: 'https://gateway.example/notify', pushkey: 'k' };
 const A = '+15559000001';
 const B = '+15559000002';
 

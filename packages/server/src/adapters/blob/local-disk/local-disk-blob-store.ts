@@ -4,11 +4,10 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CourierError } from '../../../domain/errors.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import { HashingMeter } from './hashing-meter.js';
+import { checkContentHash } from '../content-hash.js';
+import { HashingMeter } from '../hashing-meter.js';
 
-const CONTENT_HASH = /^[0-9a-f]{64}$/;
 /** A temporary file this old belongs to no upload still running: its process died mid-upload. */
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 
@@ -73,11 +72,11 @@ export class LocalDiskBlobStore implements BlobStore {
     await rm(this.#path(hash), { force: true });
   }
 
+  async close(): Promise<void> {}
+
   /** The blob's file; the hash is checked first so that no input can name a path outside `root`. */
   #path(hash: string): string {
-    if (!CONTENT_HASH.test(hash)) {
-      throw new CourierError('invalid_hash', 'A media hash is the SHA-256 of the bytes: 64 lowercase hex digits.', 400);
-    }
+    checkContentHash(hash);
     return join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../redis-connection.js';
 
 /**
  * Lua scripts of the Redis bus. Each runs atomically in Redis, which is what makes a check and
@@ -81,7 +81,18 @@ end
 return taken
 `;
 
+/**
+ * PUBLISH, sent to the master of KEYS[1]'s slot. In a Redis Cluster a plain PUBLISH goes to any
+ * node, and two of them sent one after the other may reach subscribers in either order; routed
+ * by a key, the publishes about one user (or all presence changes) leave one master in order.
+ * KEYS[1] the routing key (never written); ARGV[1] channel; ARGV[2] message.
+ */
+const PUBLISH_LUA = `
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`;
+
 export interface BusCommands {
+  courierBusPublish(routingKey: string, channel: string, message: string): Promise<number>;
   courierBusClaim(key: string, holder: string, ttlMs: number, connectionId: string): Promise<[number, string?]>;
   courierBusSignal(key: string, nodeId: string, channelPrefix: string, message: string): Promise<string | null>;
   /** Takes the number of keys first, then the keys, then the holders. */
@@ -91,11 +102,12 @@ export interface BusCommands {
 }
 
 /** Registers the scripts (sent by SHA, with a fallback to the source when Redis lacks them). */
-export function withBusCommands(redis: Redis): Redis & BusCommands {
+export function withBusCommands(redis: RedisConnection): RedisConnection & BusCommands {
   redis.defineCommand('courierBusClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
   redis.defineCommand('courierBusSignal', { numberOfKeys: 1, lua: SIGNAL_LUA });
+  redis.defineCommand('courierBusPublish', { numberOfKeys: 1, lua: PUBLISH_LUA });
   redis.defineCommand('courierBusRelease', { lua: RELEASE_LUA });
   redis.defineCommand('courierBusRefresh', { lua: REFRESH_LUA });
   // defineCommand adds the methods at run time; ioredis cannot type them.
-  return redis as Redis & BusCommands;
+  return redis as RedisConnection & BusCommands;
 }

@@ -1,15 +1,16 @@
-import { Redis } from 'ioredis';
 import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 import { withBusCommands, type BusCommands } from './bus-scripts.js';
 import { formatHolder, parseHolder, type Holder } from './holder.js';
 import { parseNodeMessage, parsePresence, type NodeMessage } from './messages.js';
+import { connectRedis, isClusterUrl, type RedisConnection } from '../../redis-connection.js';
 
 export interface RedisBusOptions {
+  /** `redis://...`, or `redis+cluster://host:port,...` for a Redis Cluster. */
   url: string;
   /** This node's id, unique in the deployment; it may not contain `|`. */
   nodeId: string;
-  /** Prefix of every key and channel of the bus (default `courier:`). */
+  /** Prefix of every key and channel of the bus (default `courier:`); no braces, which would steal the keys' hash tags. */
   keyPrefix?: string;
   /** How long a directory entry outlives its node's last refresh (default 15 s). */
   directoryTtlMs?: number;
@@ -25,20 +26,32 @@ const PING_TIMEOUT_MS = 2_000;
 /** Devices per refresh or cleanup script call: bounds how long one call holds Redis. */
 const CHUNK = 500;
 
+/** The directory entry of a user's device; `{<userId>}` is the Redis Cluster hash tag (see RedisBus): one user's devices share a slot. */
+export function directoryKey(keyPrefix: string, device: DeviceAddress): string {
+  return `${keyPrefix}dev:{${device.userId}}/${device.deviceId}`;
+}
+
 /**
  * The bus of a cluster, in Redis.
  *
- * Directory: `<prefix>dev:<userId>/<deviceId>` = `<nodeId>|<connectionId>`, with a TTL that each node
+ * Directory: `<prefix>dev:{<userId>}/<deviceId>` = `<nodeId>|<connectionId>`, with a TTL that each node
  * extends for its devices every TTL/3, so the entries of a node that died expire by themselves.
+ * The braces are a Redis Cluster hash tag: every key of one user lives in one slot, so a script
+ * about one user runs on one master. A script over many users (refresh, release) is sent as one
+ * call in a single Redis and as one call per user in a cluster, where keys of different users
+ * sit on different masters.
  * Signals: each node subscribes to `<prefix>node:<nodeId>`; a signal is published to the holder's
  * channel by a script that reads the holder in the same step. Signals to devices of this node skip
  * pub/sub; both paths go through the one command connection, whose replies come in order, so the
  * signals of this node to one device keep their order whichever way they travel.
  * Presence: one channel, `<prefix>presence`, that every node (the publisher too) subscribes to.
+ * Every publish is sent by a script with a routing key (the user's entry, or the presence
+ * channel's name), so that in a cluster the publishes that must keep their order leave one master.
  */
 export class RedisBus implements Bus {
-  private readonly redis: Redis & BusCommands;
-  private subscriber: Redis | undefined;
+  private readonly redis: RedisConnection & BusCommands;
+  private subscriber: RedisConnection | undefined;
+  private readonly clustered: boolean;
   private readonly url: string;
   private readonly nodeId: string;
   private readonly keyPrefix: string;
@@ -58,6 +71,10 @@ export class RedisBus implements Bus {
     if (options.nodeId === '' || options.nodeId.includes('|')) {
       throw new Error(`RedisBus: invalid nodeId ${JSON.stringify(options.nodeId)} (non-empty, without "|")`);
     }
+    if (/[{}]/.test(options.keyPrefix ?? '')) {
+      throw new Error(`RedisBus: invalid keyPrefix ${JSON.stringify(options.keyPrefix)} (without "{" or "}")`);
+    }
+    this.clustered = isClusterUrl(options.url);
     this.url = options.url;
     this.nodeId = options.nodeId;
     this.keyPrefix = options.keyPrefix ?? 'courier:';
@@ -66,7 +83,7 @@ export class RedisBus implements Bus {
     this.nodeChannelPrefix = `${this.keyPrefix}node:`;
     this.nodeChannel = this.nodeChannelPrefix + this.nodeId;
     this.presenceChannel = `${this.keyPrefix}presence`;
-    this.redis = withBusCommands(this.connect());
+    this.redis = withBusCommands(connectRedis(this.url, this.onError));
   }
 
   async start(handlers: BusHandlers): Promise<void> {
@@ -74,7 +91,7 @@ export class RedisBus implements Bus {
     if (this.subscriber !== undefined) throw new Error('RedisBus already started');
     this.handlers = handlers;
     // A connection in subscriber mode can run nothing else, hence a second one.
-    const subscriber = this.connect();
+    const subscriber = connectRedis(this.url, this.onError);
     this.subscriber = subscriber;
     subscriber.on('message', (channel: string, text: string) => this.receive(channel, text));
     await subscriber.subscribe(this.nodeChannel, this.presenceChannel);
@@ -89,7 +106,7 @@ export class RedisBus implements Bus {
     const entries = [...this.held.values()];
     this.held.clear();
     try {
-      await Promise.all(chunks(entries).map((chunk) => this.release(chunk)));
+      await Promise.all(this.batches(entries, ({ device }) => device.userId).map((batch) => this.release(batch)));
     } finally {
       await Promise.all([this.subscriber?.quit(), this.redis.quit()]);
     }
@@ -162,8 +179,16 @@ export class RedisBus implements Bus {
 
   async onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]> {
     if (devices.length === 0) return [];
-    const holders = await this.redis.mget(devices.map((device) => this.key(device)));
-    return devices.filter((_, i) => holders[i] != null);
+    const online = new Set<DeviceAddress>();
+    await Promise.all(
+      this.batches(devices, (device) => device.userId).map(async (batch) => {
+        const holders = await this.redis.mget(batch.map((device) => this.key(device)));
+        batch.forEach((device, i) => {
+          if (holders[i] != null) online.add(device);
+        });
+      }),
+    );
+    return devices.filter((device) => online.has(device));
   }
 
   async signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
@@ -178,17 +203,31 @@ export class RedisBus implements Bus {
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
-    await this.redis.publish(this.presenceChannel, JSON.stringify(change));
-  }
-
-  private connect(): Redis {
-    const redis = new Redis(this.url);
-    redis.on('error', (err: Error) => this.onError(err));
-    return redis;
+    await this.redis.courierBusPublish(this.presenceChannel, this.presenceChannel, JSON.stringify(change));
   }
 
   private key(device: DeviceAddress): string {
-    return `${this.keyPrefix}dev:${deviceKey(device)}`;
+    return directoryKey(this.keyPrefix, device);
+  }
+
+  /**
+   * The items split into script calls: chunks of CHUNK in a single Redis; in a cluster, one call
+   * per user, since one call's keys must share a slot and only one user's keys do.
+   */
+  private batches<T>(items: T[], userOf: (item: T) => string): T[][] {
+    if (!this.clustered) {
+      const out: T[][] = [];
+      for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+      return out;
+    }
+    const byUser = new Map<string, T[]>();
+    for (const item of items) {
+      const user = userOf(item);
+      const batch = byUser.get(user);
+      if (batch === undefined) byUser.set(user, [item]);
+      else batch.push(item);
+    }
+    return [...byUser.values()];
   }
 
   private stop(): void {
@@ -205,7 +244,7 @@ export class RedisBus implements Bus {
       return;
     }
     const message: NodeMessage = { device, signal };
-    await this.redis.publish(this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
+    await this.redis.courierBusPublish(this.key(device), this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
   }
 
   private receive(channel: string, text: string): void {
@@ -239,7 +278,7 @@ export class RedisBus implements Bus {
     if (this.refreshing || this.held.size === 0) return;
     this.refreshing = true;
     const entries = [...this.held.values()];
-    Promise.all(chunks(entries).map((chunk) => this.refreshChunk(chunk)))
+    Promise.all(this.batches(entries, ({ device }) => device.userId).map((batch) => this.refreshChunk(batch)))
       .catch((err: unknown) => this.report(err))
       .finally(() => {
         this.refreshing = false;
@@ -276,10 +315,4 @@ export class RedisBus implements Bus {
 interface HeldDevice {
   device: DeviceAddress;
   connectionId: string;
-}
-
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
 }

@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
 import type { RateDecision, RateLimiter } from '../../../ports/rate-limiter.js';
+import { connectRedis, type RedisConnection } from '../../redis-connection.js';
 
 export interface RedisRateLimiterOptions {
+  /** `redis://...`, or `redis+cluster://host:port,...` for a Redis Cluster (each hit is one key, so one slot). */
   url: string;
   /** Prefix of every key this limiter writes (default `courier:rate:`). */
   keyPrefix?: string;
@@ -33,16 +34,15 @@ interface RateCommands {
 
 /** Fixed windows in Redis: every node using the same Redis and prefix shares the counts. */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: Redis & RateCommands;
+  private readonly redis: RedisConnection & RateCommands;
   private readonly keyPrefix: string;
 
   constructor(options: RedisRateLimiterOptions) {
     this.keyPrefix = options.keyPrefix ?? 'courier:rate:';
-    const redis = new Redis(options.url);
-    redis.on('error', options.onError ?? ((err: Error) => process.emitWarning(err)));
+    const redis = connectRedis(options.url, options.onError ?? ((err: Error) => process.emitWarning(err)));
     redis.defineCommand('courierRateHit', { numberOfKeys: 1, lua: HIT_LUA });
     // defineCommand adds the method at run time; ioredis cannot type it.
-    this.redis = redis as Redis & RateCommands;
+    this.redis = redis as RedisConnection & RateCommands;
   }
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {

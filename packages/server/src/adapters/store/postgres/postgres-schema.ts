@@ -86,7 +86,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
-  -- 3: devices. Each device has its token, its seq counter (locked by whoever appends to its
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  );
+  `,
+  `
+  -- 4: devices. Each device has its token, its seq counter (locked by whoever appends to its
   -- inbox, as accounts.last_seq was) and its inbox; the primary (1) takes over the account's
   -- token, counter and inbox rows, so nothing undelivered is lost. Whether a user has read a
   -- message becomes the user's, not an inbox row's: read_tracking.read, with \`delivered\` telling
@@ -133,25 +142,32 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Any constant will do, as long as every node uses the same one: it names the migration lock. */
-const MIGRATION_LOCK_KEY = 0x636f7572; // "cour"
+/** Where a list of migrations is recorded, and the advisory lock that serialises applying it. */
+export interface MigrationLedger {
+  table: string;
+  /** Any constant will do, as long as every node uses the same one for the same ledger. */
+  lockKey: number;
+}
+
+/** The store's ledger. Other adapters in the same database (the blob store) keep their own. */
+export const STORE_LEDGER: MigrationLedger = { table: 'courier_migrations', lockKey: 0x636f7572 }; // "cour"
 
 /**
  * Applies the migrations not yet recorded. Nodes that start together queue on a session-level
  * advisory lock held on one dedicated connection, so exactly one of them migrates and the others
  * find the work done. Each migration and its record commit together.
  */
-export async function migrate(pool: Pool, migrations: readonly string[] = MIGRATIONS): Promise<void> {
+export async function migrate(pool: Pool, migrations: readonly string[] = MIGRATIONS, ledger: MigrationLedger = STORE_LEDGER): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query('SELECT pg_advisory_lock($1)', [ledger.lockKey]);
     try {
       await client.query(
-        'CREATE TABLE IF NOT EXISTS courier_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+        `CREATE TABLE IF NOT EXISTS ${ledger.table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`,
       );
       const { rows } = await client.query<{ version: number | null }>(
-        'SELECT max(version) AS version FROM courier_migrations',
+        `SELECT max(version) AS version FROM ${ledger.table}`,
       );
       const applied = rows[0]?.version ?? 0;
       if (applied > migrations.length) {
@@ -161,7 +177,7 @@ export async function migrate(pool: Pool, migrations: readonly string[] = MIGRAT
         await client.query('BEGIN');
         try {
           await client.query(migrations[version - 1] as string);
-          await client.query('INSERT INTO courier_migrations (version, applied_at) VALUES ($1, $2)', [
+          await client.query(`INSERT INTO ${ledger.table} (version, applied_at) VALUES ($1, $2)`, [
             version,
             Date.now(),
           ]);
@@ -172,7 +188,7 @@ export async function migrate(pool: Pool, migrations: readonly string[] = MIGRAT
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('SELECT pg_advisory_unlock($1)', [ledger.lockKey]);
     }
   } catch (error) {
     // Closing the connection is the sure way to drop the advisory lock if unlocking failed.

@@ -3,6 +3,7 @@ import { PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, type DeviceAddress, type Device
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { PushTarget } from '../../../domain/push-target.js';
 import type {
   LinkApproval,
   MediaRecord,
@@ -15,6 +16,7 @@ import type {
 } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
 import { runWriteBatch, writeWeight } from './postgres-write-batch.js';
@@ -43,6 +45,7 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly writes: GroupCommit<WriteJob, WriteResult>;
+  private readonly push: PostgresPush;
 
   constructor(options: PostgresStoreOptions) {
     this.pool = new Pool({
@@ -54,6 +57,7 @@ export class PostgresStore implements Store {
     });
     const onIdleError = options.onIdleError;
     this.pool.on('error', (error) => onIdleError?.(error));
+    this.push = new PostgresPush(this.pool);
     this.writes = new GroupCommit({ pool: this.pool, runBatch: runWriteBatch, weight: writeWeight });
   }
 
@@ -135,6 +139,8 @@ export class PostgresStore implements Store {
       }
       await client.query('DELETE FROM inbox WHERE user_id = $1 AND device_id <> $2', [userId, PRIMARY_DEVICE_ID]);
       await client.query('DELETE FROM devices WHERE user_id = $1 AND device_id <> $2', [userId, PRIMARY_DEVICE_ID]);
+      // The old phone must not be woken for the new one's messages.
+      await client.query('DELETE FROM push_targets WHERE user_id = $1', [userId]);
       await client.query(
         'UPDATE devices SET token_hash = $3, last_seen = GREATEST(last_seen, $4) WHERE user_id = $1 AND device_id = $2',
         [userId, PRIMARY_DEVICE_ID, tokenHash, now],
@@ -276,6 +282,7 @@ export class PostgresStore implements Store {
       const removed = rows[0];
       if (removed === undefined) return undefined;
       await client.query('DELETE FROM inbox WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId]);
+      await client.query('DELETE FROM push_targets WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId]);
       return { tokenHash: removed.token_hash };
     });
   }
@@ -390,6 +397,25 @@ export class PostgresStore implements Store {
   async deleteMedia(hash: string): Promise<void> {
     await this.pool.query('DELETE FROM media WHERE hash = $1', [hash]);
   }
+
+  // Push --------------------------------------------------------------------
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.push.save(userId, deviceId, target);
+  }
+
+  pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.push.get(userId, deviceId);
+  }
+
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.push.delete(userId, deviceId, only);
+  }
+
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.push.pendingCounts(device);
+  }
+
 
   // Housekeeping and gauges ---------------------------------------------------
 

@@ -83,7 +83,16 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
-  // 3: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
+  `
+  -- One push target per device; target is the JSON of serializePushTarget (compared as text).
+  CREATE TABLE push_targets (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    target     TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) STRICT;
+  `,
+  // 4: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
   // over the account's token, counter and inbox rows, so nothing undelivered is lost. Whether a
   // user has read a message becomes the user's, not an inbox row's (read_tracking.read, with
   // `delivered` telling whether the first ack of one of its devices gave the receipt yet).

@@ -99,6 +99,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     deleteLinkedDevices: stmt<[string]>('DELETE FROM devices WHERE user_id = ? AND device_id <> 1'),
     deleteLinkedInboxes: stmt<[string]>('DELETE FROM inbox WHERE user_id = ? AND device_id <> 1'),
+    deletePushTargets: stmt<[string]>('DELETE FROM push_targets WHERE user_id = ?'),
+    deletePushTarget: stmt<[string, number]>('DELETE FROM push_targets WHERE user_id = ? AND device_id = ?'),
     deviceByToken: stmt<[string], { userId: string; deviceId: number }>(
       'SELECT user_id AS userId, device_id AS deviceId FROM devices WHERE token_hash = ?',
     ),

@@ -3,6 +3,7 @@ import { PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, type DeviceAddress, type Device
 import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { PushTarget } from '../../../domain/push-target.js';
 import type {
   LinkApproval,
   MediaRecord,
@@ -15,6 +16,7 @@ import type {
 } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
+  #push?: SqlitePush;
   #closing?: Promise<void>;
 
   constructor(options: SqliteStoreOptions) {
@@ -60,6 +63,7 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#inbox = new SqliteInbox(this.#statements);
+    this.#push = new SqlitePush(this.#db);
   }
 
   close(): Promise<void> {
@@ -111,6 +115,8 @@ export class SqliteStore implements Store {
       const revoked: RevokedDevice[] = [{ deviceId: PRIMARY_DEVICE_ID, tokenHash: previous }, ...q.linkedDevices.all(userId)];
       q.deleteLinkedInboxes.run(userId);
       q.deleteLinkedDevices.run(userId);
+      // The old phone must not be woken for the new one's messages.
+      q.deletePushTargets.run(userId);
       q.replacePrimaryToken.run(tokenHash, now, userId);
       q.setLastSeen.run(now, userId);
       return { revoked };
@@ -186,6 +192,7 @@ export class SqliteStore implements Store {
       if (tokenHash === undefined) return undefined;
       q.deleteInbox.run(device.userId, device.deviceId);
       q.deleteDevice.run(device.userId, device.deviceId);
+      q.deletePushTarget.run(device.userId, device.deviceId);
       return { tokenHash };
     });
   }
@@ -283,6 +290,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  // Push --------------------------------------------------------------------
+
+  savePushTarget(userId: string, deviceId: number, target: PushTarget): Promise<void> {
+    return this.#write(() => this.#pushTable.save(userId, deviceId, target));
+  }
+
+  async pushTarget(userId: string, deviceId: number): Promise<PushTarget | undefined> {
+    return this.#pushTable.get(userId, deviceId);
+  }
+
+  deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
+    return this.#write(() => this.#pushTable.delete(userId, deviceId, only));
+  }
+
+  async pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.#pushTable.pendingCounts(device);
+  }
+
+
   // Housekeeping and gauges ---------------------------------------------------
 
   sweep(now: number, keepFor: RetentionTimes): Promise<void> {
@@ -303,6 +329,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #pushTable(): SqlitePush {
+    if (!this.#push) throw new Error('SqliteStore used before init()');
+    return this.#push;
   }
 
   #write<T>(work: (q: SqliteStatements, inbox: SqliteInbox) => T): Promise<T> {

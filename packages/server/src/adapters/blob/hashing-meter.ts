@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { CourierError } from '../../../domain/errors.js';
+import { CourierError } from '../../domain/errors.js';
 
 /**
  * Passes bytes through while computing their SHA-256 and counting them; fails with `too_large`

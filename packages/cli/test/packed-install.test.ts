@@ -1,0 +1,63 @@
+/**
+ * The packages as a user outside the repo gets them: `npm pack` the SDK, the server and the CLI,
+ * install the three tarballs into an empty project (from the npm cache where it can:
+ * better-sqlite3 compiles from source, so this takes a minute or two), start the server with the
+ * installed `courier` bin and run the SDK README's quickstart against it, importing the installed
+ * `courier-chat-client`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { repoRoot, runCourier, show } from './support/cli.js';
+import { quickstartLines, readmeExample, runQuickstart } from './support/readme.js';
+import { CourierServer } from './support/server.js';
+
+const run = promisify(execFile);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const packages = ['client', 'server', 'cli'];
+
+let scratch: string | undefined;
+let server: CourierServer | undefined;
+after(async () => {
+  await server?.dispose();
+  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+});
+
+test('the packed tarballs install into an empty project, serve, and run the SDK example', { timeout: 600_000 }, async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'courier-packed-'));
+  const tarballs = join(scratch, 'tarballs');
+  const app = join(scratch, 'app');
+  await Promise.all([mkdir(tarballs), mkdir(app)]);
+
+  await run(npm, ['pack', ...packages.flatMap((p) => ['-w', `packages/${p}`]), '--pack-destination', tarballs], { cwd: repoRoot(), maxBuffer: 16 << 20 });
+  const files = (await readdir(tarballs)).sort();
+  assert.deepEqual(files.map((f) => f.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '')), ['courier-chat', 'courier-chat-client', 'courier-chat-server']);
+
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'courier-packed-test-app', private: true, type: 'module' }));
+  const installed = await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f))], {
+    cwd: app,
+    maxBuffer: 16 << 20,
+    timeout: 540_000,
+  });
+  assert.doesNotMatch(installed.stderr, /EBADENGINE/, 'every dependency supports this Node');
+
+  // Only the built code ships: no tests, no TypeScript build info.
+  const clientFiles = await readdir(join(app, 'node_modules', 'courier-chat-client', 'dist'));
+  assert.deepEqual(clientFiles, ['src']);
+
+  const bin = join(app, 'node_modules', '.bin', 'courier');
+  const version = await runCourier(['--version'], { executable: bin, cwd: app });
+  const pkg = JSON.parse(await readFile(join(repoRoot(), 'packages', 'cli', 'package.json'), 'utf8')) as { version: string };
+  assert.equal(version.stdout, `courier-chat ${pkg.version}\n`, show(version));
+
+  server = await CourierServer.start({ executable: bin });
+  const example = join(app, 'quickstart.mjs');
+  await writeFile(example, await readmeExample(join(repoRoot(), 'packages', 'client', 'README.md'), 'quickstart.mjs'));
+  const result = await runQuickstart(example, app, server.url, (phone) => server!.codeFor(phone));
+  assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+  for (const line of quickstartLines) assert.match(result.stdout, line, result.stdout);
+});
