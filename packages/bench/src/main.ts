@@ -16,6 +16,7 @@ import { runGroupFanout } from './scenarios/group-fanout.js';
 import { runIdleSockets } from './scenarios/idle-sockets.js';
 import { runMediaUpload } from './scenarios/media-upload.js';
 import { runOfflineDrain } from './scenarios/offline-drain.js';
+import { runSoak } from './scenarios/soak.js';
 import { runDevices, runLatency, runThroughput } from './scenarios/throughput.js';
 import { targets } from './targets.js';
 
@@ -28,6 +29,7 @@ const scenarios: Record<ScenarioName, { title: string; run: (ctx: BenchContext) 
   sockets: { title: '3. Idle sockets', run: runIdleSockets },
   media: { title: 'Media upload memory', run: runMediaUpload },
   fanout: { title: '5. Group fan-out', run: runGroupFanout },
+  soak: { title: 'Soak at half load', run: runSoak },
   devices: { title: '6. 1:1 with 3 devices per account', run: runDevices },
 };
 

@@ -1,6 +1,6 @@
 /** The benchmark's flags: every size is a flag; the defaults finish a full run in a few minutes on 2 cores. */
 
-export const scenarioNames = ['throughput', 'latency', 'drain', 'sockets', 'media', 'fanout', 'devices'] as const;
+export const scenarioNames = ['throughput', 'latency', 'drain', 'sockets', 'media', 'fanout', 'soak', 'devices'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface BenchOptions {
@@ -34,6 +34,9 @@ export interface BenchOptions {
   groupWindow: number;
   // media
   mediaMib: number;
+  // soak
+  soakDurationS: number;
+  soakIntervalS: number;
   registerConcurrency: number;
   out: string | undefined;
 }
@@ -71,6 +74,8 @@ const flags: Flag[] = [
   { name: 'group-size', key: 'groupSize', kind: 'int', default: 1000, help: 'fan-out: members of the group, sender included' },
   { name: 'group-messages', key: 'groupMessages', kind: 'int', default: 200, help: 'fan-out: messages sent to the group' },
   { name: 'group-window', key: 'groupWindow', kind: 'int', default: 4, help: 'fan-out: sends in flight' },
+  { name: 'soak-duration', key: 'soakDurationS', kind: 'int', default: 600, help: 'soak: seconds of load at half the maximum (or --rate)' },
+  { name: 'soak-interval', key: 'soakIntervalS', kind: 'int', default: 30, help: 'soak: seconds per measured interval (RSS and p99 each)' },
   { name: 'media-mib', key: 'mediaMib', kind: 'int', default: 50, help: 'media: upload size in MiB' },
   { name: 'register-concurrency', key: 'registerConcurrency', kind: 'int', default: 64, help: 'registrations in flight' },
   { name: 'out', key: 'out', kind: 'string', default: undefined, help: 'JSON results file (default bench-results/<timestamp>.json)' },

@@ -7,9 +7,11 @@ export const targets = {
   /** 3: idle authenticated sockets... */
   sockets: 19_000,
   /** ...at most this many bytes of server memory each. */
-  bytesPerSocket: 16 * 1024,
+  bytesPerSocket: 8 * 1024,
   /** 4: a 100,000-message backlog delivered to a reconnecting device within, in ms. */
-  drainMs: 2_000,
+  drainMs: 1_000,
   /** 5: group member deliveries per second. */
   deliveriesPerSecond: 100_000,
+  /** Soak: server RSS growth after the first interval, in percent. */
+  soakRssGrowthPercent: 10,
 } as const;

@@ -22,6 +22,14 @@ test('--only keeps the canonical order; sizes, lists and flags parse', () => {
   assert.equal(options.sockets, 1000);
 });
 
+test('the soak runs 10 minutes unless told otherwise', () => {
+  assert.equal(parseBenchArgs([]).soakDurationS, 600);
+  const options = parseBenchArgs(['--only', 'soak', '--soak-duration', '90', '--soak-interval=15']);
+  assert.deepEqual(options.only, ['soak']);
+  assert.equal(options.soakDurationS, 90);
+  assert.equal(options.soakIntervalS, 15);
+});
+
 test('bad input is a usage error', () => {
   assert.throws(() => parseBenchArgs(['--only', 'everything']), UsageError);
   assert.throws(() => parseBenchArgs(['--pairs', '-3']), UsageError);

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '../src/adapters/store/sqlite/sqlite-store.js';
+import { SqliteWorkerStore } from '../src/adapters/store/sqlite/sqlite-worker-store.js';
+import { CourierError } from '../src/domain/errors.js';
+import type { Group } from '../src/domain/group.js';
 import { runStoreContract } from './support/store-contract.js';
 import { runStoreDevicesContract } from './support/store-devices-contract.js';
 
@@ -20,8 +22,8 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function openAt(file: string): Promise<SqliteStore> {
-  const store = new SqliteStore({ file });
+async function openAt(file: string): Promise<SqliteWorkerStore> {
+  const store = new SqliteWorkerStore({ file });
   await store.init();
   return store;
 }
@@ -36,8 +38,56 @@ async function openFresh() {
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
-runStoreContract('SqliteStore', openFresh);
-runStoreDevicesContract('SqliteStore', openFresh);
+runStoreContract('SqliteStore on its worker thread', openFresh);
+runStoreDevicesContract('SqliteStore on its worker thread', openFresh);
+
+describe('SqliteStore on its worker thread', () => {
+  const A = '+15550000011';
+  const B = '+15550000012';
+  const group: Group = { groupId: 'g-worker', name: 'Worker', members: [A], admins: [A], createdAt: 1 };
+
+  it('gives a CourierError from the worker back with its code and status', async () => {
+    const dir = join(root, 'worker-errors');
+    await mkdir(dir);
+    const store = await openAt(join(dir, 'courier.db'));
+    try {
+      await store.registerPrimary(A, 'token-a', 1);
+      await store.createGroup(group, []);
+      await assert.rejects(store.createGroup(group, []), (error: unknown) => {
+        assert.ok(error instanceof CourierError);
+        assert.equal(error.code, 'group_exists');
+        assert.equal(error.status, 409);
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
+    await assert.rejects(store.lastSeq({ userId: A, deviceId: 1 }), /closed/, 'a closed store refuses calls with a sentence');
+  });
+
+  it('changeGroup reads again when another write changed the group between its read and its write', async () => {
+    const dir = join(root, 'worker-group-race');
+    await mkdir(dir);
+    const store = await openAt(join(dir, 'courier.db'));
+    try {
+      await store.registerPrimary(A, 'token-a', 1);
+      await store.registerPrimary(B, 'token-b', 1);
+      await store.createGroup(group, []);
+      const seenNames: string[] = [];
+      const result = await store.changeGroup(group.groupId, (current) => {
+        seenNames.push(current.name);
+        // Another writer renames the group after our read; its write reaches the worker first.
+        if (seenNames.length === 1) void store.replaceGroup(current, { ...current, name: 'Renamed' }, []);
+        return { group: { ...current, members: [...current.members, B] }, events: [] };
+      });
+      assert.deepEqual(seenNames, ['Worker', 'Renamed'], 'the change ran again on the renamed group');
+      assert.deepEqual(result.group, { ...group, name: 'Renamed', members: [A, B] });
+      assert.deepEqual(await store.getGroup(group.groupId), result.group);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('SqliteStore durability', () => {
   const child = fileURLToPath(new URL('./support/sqlite-kill-child.js', import.meta.url));

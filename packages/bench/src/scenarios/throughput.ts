@@ -50,7 +50,7 @@ export function percentiles(histogram: Histogram): Percentiles {
 /** Scenario 1: the most 1:1 messages per second, each one sent, received, acked and its receipt back. */
 export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  return withPairs(ctx, 'throughput', 0, async (server, workers, anomalies) => {
+  return withPairs(ctx, 'throughput', async (server, workers, anomalies) => {
     const steps = await windowSteps(ctx, 'throughput', server, workers, anomalies);
     const best = steps.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
     ctx.maxThroughput = best.messagesPerSecond;
@@ -74,7 +74,7 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
  */
 export async function runDevices(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  return withPairs(ctx, 'devices', 2, async (server, workers, anomalies) => {
+  return withPairs(ctx, 'devices', async (server, workers, anomalies) => {
     const steps = await windowSteps(ctx, 'devices', server, workers, anomalies);
     const best = steps.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
     const metrics: Metric[] = [
@@ -86,7 +86,7 @@ export async function runDevices(ctx: BenchContext): Promise<ScenarioResult> {
       ...loadMetrics(best),
     ];
     return { title: '6. 1:1 with 3 devices per account', metrics, details: { pairs: o.pairs, devicesPerAccount: 3, steps } };
-  });
+  }, 2);
 }
 
 /** One step per window size, stopping once past the maximum. */
@@ -134,11 +134,8 @@ function loadMetrics(best: StepSummary): Metric[] {
 /** Scenario 2: latency at a fixed rate, half of the measured maximum (open loop). */
 export async function runLatency(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
-  const rate = o.rate ?? (ctx.maxThroughput === undefined ? undefined : Math.floor(ctx.maxThroughput / 2));
-  if (rate === undefined || rate <= 0) {
-    throw new Error('the latency scenario needs a rate: run it with the throughput scenario, or give --rate <msg/s>');
-  }
-  return withPairs(ctx, 'latency', 0, async (server, workers, anomalies) => {
+  const rate = halfLoad(ctx, 'latency');
+  return withPairs(ctx, 'latency', async (server, workers, anomalies) => {
     ctx.log(`latency: ${rate} msg/s over ${o.pairs} pairs, ${o.warmupS} s warm-up + ${o.latencyDurationS} s measured`);
     const step = await runStep(server, workers, {
       mode: 'rate',
@@ -175,11 +172,21 @@ export async function runLatency(ctx: BenchContext): Promise<ScenarioResult> {
   });
 }
 
-async function withPairs(
+/** --rate, or half of the maximum the throughput scenario measured in this run. */
+export function halfLoad(ctx: BenchContext, scenario: string): number {
+  const rate = ctx.options.rate ?? (ctx.maxThroughput === undefined ? undefined : Math.floor(ctx.maxThroughput / 2));
+  if (rate === undefined || rate <= 0) {
+    throw new Error(`the ${scenario} scenario needs a rate: run it with the throughput scenario, or give --rate <msg/s>`);
+  }
+  return rate;
+}
+
+export async function withPairs(
   ctx: BenchContext,
-  name: 'throughput' | 'latency' | 'devices',
-  linkedPerAccount: number,
+  name: 'throughput' | 'latency' | 'soak' | 'devices',
   body: (server: ServerProcess, workers: WorkerHandle[], anomalies: Anomalies) => Promise<Pick<ScenarioResult, 'title' | 'metrics' | 'details'>>,
+  /** Devices linked to each account besides its primary, all connected (0: one device per account). */
+  linkedPerAccount = 0,
 ): Promise<ScenarioResult> {
   const o = ctx.options;
   // The body names the scenario's title; `name` stands in until it does.
@@ -211,7 +218,7 @@ async function withPairs(
   });
 }
 
-async function runStep(server: ServerProcess, workers: WorkerHandle[], args: PairsStepArgs, anomalies: Anomalies): Promise<Omit<StepSummary, 'window' | 'ratePerSecond'>> {
+export async function runStep(server: ServerProcess, workers: WorkerHandle[], args: PairsStepArgs, anomalies: Anomalies): Promise<Omit<StepSummary, 'window' | 'ratePerSecond'>> {
   const timeoutMs = args.warmupMs + args.durationMs + args.settleMs + 30_000;
   const meter = await ServerCpuMeter.start(server);
   const results = await Promise.all(workers.map((w) => w.call<PairsStepResult>('pairsStep', args, timeoutMs)));

@@ -21,6 +21,7 @@ export const optionSpecs = [
   { flag: 'redis-prefix', kind: 'string', default: 'courier:', help: 'prefix of the Redis keys and channels of this deployment (one per deployment sharing a Redis)' },
   { flag: 'trust-proxy', kind: 'boolean', default: false, help: 'take the client address from X-Forwarded-For (only behind a load balancer that overwrites it)' },
   { flag: 'node-id', kind: 'string', help: 'this node\'s name in a cluster (default: host name and a random suffix)' },
+  { flag: 'web', kind: 'boolean', default: true, help: 'serve the web client at / (--no-web: the API only)' },
   { flag: 'no-rate-limits', kind: 'boolean', default: false, help: 'switch every rate limit off (load tests on one machine; never in production)' },
   { flag: 'sqlite-sync', kind: 'string', default: 'full', help: 'embedded database fsync: full (survives power loss) or normal (survives kill -9)' },
   { flag: 'code-ttl', kind: 'integer', default: 600, help: 'seconds a registration code stays valid' },

@@ -39,6 +39,8 @@ export class MessagingService {
     private readonly bus: Bus,
     private readonly now: () => number = Date.now,
     private readonly knownUsersLimit = 100_000,
+    /** Told when a signal could not be sent (the bus is down): the events are stored, only latency is lost. */
+    private readonly onLostSignal: (err: unknown) => void = () => {},
   ) {}
 
   /**
@@ -74,11 +76,12 @@ export class MessagingService {
   /**
    * Stores a checked message for every device of every recipient and the sender's other devices,
    * then answers: the first tick. The store keeps the order of these calls, so a device's messages
-   * get seqs in the order it calls this.
+   * get seqs in the order it calls this. The answer does not wait for the signal to the
+   * recipients: the message is durable, and the signal only saves the recipient's node a read.
    */
   async store(checked: CheckedMessage): Promise<SentAnswer> {
     const result = await this.messages.sendMessage(checked.message, checked.recipients, checked.fromDevice);
-    if (!result.duplicate) await notifyAppended(this.bus, result.appended);
+    if (!result.duplicate) notifyAppended(this.bus, result.appended).catch(this.onLostSignal);
     return { id: checked.message.id, serverId: result.serverId, ts: result.ts };
   }
 

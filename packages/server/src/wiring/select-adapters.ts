@@ -13,7 +13,7 @@ import { ConsoleSmsProvider } from '../adapters/sms/console-sms-provider.js';
 import { FileSmsProvider } from '../adapters/sms/file-sms-provider.js';
 import { WebhookSmsProvider } from '../adapters/sms/webhook-sms-provider.js';
 import { PostgresStore } from '../adapters/store/postgres/postgres-store.js';
-import { SqliteStore } from '../adapters/store/sqlite/sqlite-store.js';
+import { SqliteWorkerStore } from '../adapters/store/sqlite/sqlite-worker-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Bus } from '../ports/bus.js';
@@ -40,7 +40,7 @@ export function selectStore(options: Options, logger: Logger): Store {
     case 'sqlite': {
       if (options.sqliteSync !== 'full' && options.sqliteSync !== 'normal') throw new OptionError('--sqlite-sync takes full or normal');
       mkdirSync(options.dataDir, { recursive: true });
-      return new SqliteStore({ file: join(options.dataDir, 'courier.db'), synchronous: options.sqliteSync });
+      return new SqliteWorkerStore({ file: join(options.dataDir, 'courier.db'), synchronous: options.sqliteSync });
     }
     case 'postgres':
       return new PostgresStore({ connectionString: options.databaseUrl!, onIdleError: (err) => logger.error({ err }, 'idle PostgreSQL connection failed') });

@@ -15,6 +15,7 @@ import { healthRoutes } from '../gateway/http/routes/health-routes.js';
 import { metricsRoutes } from '../gateway/http/routes/metrics-routes.js';
 import { pushRoutes } from '../gateway/http/routes/push-routes.js';
 import { registrationRoutes } from '../gateway/http/routes/registration-routes.js';
+import { webRoutes } from '../gateway/http/routes/web-routes.js';
 import { createHttpApp } from '../gateway/http/http-app.js';
 import { WsGateway } from '../gateway/ws/ws-gateway.js';
 import { AlertMonitor } from '../observability/alerts.js';
@@ -113,7 +114,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       limits: { linksPerAddress: options.codeRequestsPerAddress, approvalsPerAccount: LINK_APPROVALS_PER_WINDOW, windowMs: 10 * MINUTE },
     }),
   });
-  const messaging = new MessagingService(store, bus);
+  const messaging = new MessagingService(store, bus, Date.now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
@@ -152,6 +153,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   mediaRoutes(app, registration, media);
   deviceRoutes(app, registration, devices);
   pushRoutes(app, registration, push);
+  if (options.web) await webRoutes(app, logger);
 
   const gateway = new WsGateway(
     app.server,

@@ -1,10 +1,10 @@
 /**
- * Child process of the kill -9 test in store-sqlite.test.ts: writes messages through SqliteStore
+ * Child process of the kill -9 test in store-sqlite.test.ts: writes messages through the SQLite store (on its worker thread, as the node runs it)
  * as fast as it can and prints the serverId of each send whose promise resolved, until killed.
  * Usage: node sqlite-kill-child.js <database file> <full|normal> <from> <to>
  */
 import { randomUUID } from 'node:crypto';
-import { SqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
+import { SqliteWorkerStore } from '../../src/adapters/store/sqlite/sqlite-worker-store.js';
 
 const [file, synchronous, sender, recipient] = process.argv.slice(2);
 if (!file || (synchronous !== 'full' && synchronous !== 'normal') || !sender || !recipient) {
@@ -17,7 +17,7 @@ const IN_FLIGHT = 64;
 // A bound, so that a child whose parent died does not write forever.
 const MAX_SENDS = 200_000;
 
-const store = new SqliteStore({ file, synchronous });
+const store = new SqliteWorkerStore({ file, synchronous });
 await store.init();
 
 let started = 0;

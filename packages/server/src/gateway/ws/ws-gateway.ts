@@ -70,12 +70,12 @@ export class WsGateway {
       socket.end(path === this.settings.path ? 'HTTP/1.1 503 Service Unavailable\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, socket));
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
+  private accept(ws: WebSocket, request: IncomingMessage, stream: Duplex): void {
     const address = request.socket.remoteAddress ?? 'unknown';
-    const connection = new WsConnection(ws, newConnectionId(), address);
+    const connection = new WsConnection(ws, stream, newConnectionId(), address);
     const session = new Session(connection, this.sessionDeps);
     const log = this.logger.child({ conn: connection.id, addr: address });
     const limiter = this.settings.framesPerSecond === undefined ? undefined : new FrameRateLimiter(this.settings.framesPerSecond);

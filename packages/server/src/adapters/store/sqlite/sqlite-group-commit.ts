@@ -8,6 +8,10 @@ export interface GroupCommitOptions {
    * transaction) and its jobs were retried one by one. The jobs' own outcomes go to their callers.
    */
   onBatchFailure?: (error: unknown) => void;
+  /** Runs inside the transaction after its jobs, just before COMMIT (or RELEASE of a job's savepoint). */
+  beforeCommit?: () => void;
+  /** Runs after a transaction or a job's savepoint was rolled back. */
+  afterRollback?: () => void;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -24,14 +28,20 @@ interface Job {
  * `setImmediate`, in the order they were submitted. Each caller's promise settles after that
  * commit with its own result.
  *
- * Each job runs in a SAVEPOINT of the batch, so a job that throws is undone alone and the others
- * still commit. Should the batch as a whole fail, every job is run again in a transaction of its
- * own. Reads need no queue: writes happen only inside a flush, so a read sees committed data.
+ * The jobs run back to back with no savepoint each (they are nearly always valid: the services
+ * check before they write). Only when one throws is the whole transaction rolled back and the
+ * batch run again with each job in a SAVEPOINT of its own, so the failing job is undone alone
+ * and the others still commit; jobs must therefore be safe to run twice. Should the batch as a
+ * whole fail, every job is run again in a transaction of its own. Reads need no queue: writes
+ * happen only inside a flush, so a read sees committed data.
  */
 export class GroupCommit {
   readonly #db: Database.Database;
   readonly #maxBatch: number;
   readonly #onBatchFailure: (error: unknown) => void;
+  readonly #beforeCommit: () => void;
+  readonly #afterRollback: () => void;
+  readonly #straight: Database.Transaction<(jobs: Job[]) => Outcome[]>;
   readonly #job: Database.Transaction<(work: () => unknown) => unknown>;
   readonly #batch: Database.Transaction<(jobs: Job[]) => Outcome[]>;
   #queue: Job[] = [];
@@ -43,8 +53,19 @@ export class GroupCommit {
     this.#db = db;
     this.#maxBatch = options.maxBatch ?? 1000;
     this.#onBatchFailure = options.onBatchFailure ?? (() => undefined);
+    this.#beforeCommit = options.beforeCommit ?? (() => undefined);
+    this.#afterRollback = options.afterRollback ?? (() => undefined);
+    this.#straight = db.transaction((jobs: Job[]) => {
+      const outcomes = jobs.map((job): Outcome => ({ ok: true, value: job.work() }));
+      this.#beforeCommit();
+      return outcomes;
+    });
     // Called inside #batch, better-sqlite3 turns this into SAVEPOINT / RELEASE / ROLLBACK TO.
-    this.#job = db.transaction((work: () => unknown) => work());
+    this.#job = db.transaction((work: () => unknown) => {
+      const value = work();
+      this.#beforeCommit();
+      return value;
+    });
     this.#batch = db.transaction((jobs: Job[]) => jobs.map((job) => this.#runInSavepoint(job)));
   }
 
@@ -87,14 +108,23 @@ export class GroupCommit {
 
   #commit(jobs: Job[]): Outcome[] {
     try {
+      return this.#straight.immediate(jobs);
+    } catch {
+      // A job threw (or the commit failed) and nothing of the batch was written: again, with
+      // savepoints, so that the failure stays with its job.
+      this.#afterRollback();
+    }
+    try {
       return this.#batch.immediate(jobs);
     } catch (error) {
+      this.#afterRollback();
       // Nothing of the batch was written; alone, each job succeeds or fails on its own merits.
       this.#onBatchFailure(error);
       return jobs.map((job) => {
         try {
           return { ok: true, value: this.#job.immediate(job.work) };
         } catch (jobError) {
+          this.#afterRollback();
           return { ok: false, error: jobError };
         }
       });
@@ -105,6 +135,7 @@ export class GroupCommit {
     try {
       return { ok: true, value: this.#job(job.work) };
     } catch (error) {
+      this.#afterRollback();
       // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) make SQLite roll back the whole transaction;
       // the next jobs would then run outside of it, so give up on the batch.
       if (!this.#db.inTransaction) throw error;

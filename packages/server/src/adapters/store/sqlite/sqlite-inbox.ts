@@ -3,19 +3,36 @@ import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from 
 import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
 import { messageEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
+import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
+
+/** An event serialised once, however many inboxes it goes to. */
+interface Serialised {
+  event: NewEvent;
+  payload: string;
+  /** Parsed back once, so that what we answer is exactly what readInbox will give (no undefined keys). */
+  stored: NewEvent;
+}
+
+type Pair = { sender: string; serverId: string };
 
 /**
  * The inbox operations, synchronous: each is meant to run inside a transaction (a group commit
- * job), so a throw undoes all it did.
+ * job), so a throw undoes all it did. Entries addressed to users are spread over their devices
+ * (see inbox-targets.ts); seqs come from SeqCounters; an event bound for many inboxes (a message
+ * to several devices, a group change) is written by one statement.
  */
 export class SqliteInbox {
-  constructor(private readonly q: SqliteStatements) {}
+  constructor(
+    private readonly q: SqliteStatements,
+    private readonly seqs: SeqCounters,
+  ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
-    const first = this.q.firstSend.get(message.from, message.id);
-    if (first) return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts);
+    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
+      const first = this.q.firstSend.get(message.from, message.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    }
     const appended = this.append(messageEntries(message, recipients, fromDevice));
     return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
   }
@@ -34,30 +51,34 @@ export class SqliteInbox {
       if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
       throw err;
     }
-    // Fan-out stores one event in many inboxes: it is serialized once.
-    const payloads = new Map<NewEvent, { payload: string; stored: NewEvent }>();
-    return spread.map((entry) => {
-      let serialized = payloads.get(entry.event);
-      if (serialized === undefined) {
-        const payload = JSON.stringify(entry.event);
-        // Parsed back once so that what we answer is exactly what readInbox will give (no undefined keys).
-        payloads.set(entry.event, (serialized = { payload, stored: JSON.parse(payload) as NewEvent }));
-      }
-      return this.#insert(entry, serialized.payload, serialized.stored);
-    });
+    // A run of entries that share one event object (a message to several devices, a group change
+    // told to every member) is one insert; the order of the entries is kept.
+    const appended: Appended[] = [];
+    for (let start = 0; start < spread.length; ) {
+      const event = spread[start]!.event;
+      let end = start + 1;
+      while (end < spread.length && spread[end]!.event === event) end++;
+      appended.push(...this.#insert(spread.slice(start, end), serialise(event)));
+      start = end;
+    }
+    return appended;
   }
 
   ackUpTo(device: DeviceAddress, upTo: number, now: number): Appended[] {
-    const delivered: { sender: string; serverId: string }[] = [];
-    for (const row of this.q.ackedMessages.all(device.userId, device.deviceId, upTo)) {
-      if (this.q.markDelivered.get(device.userId, row.serverId, row.sender, now) !== undefined) delivered.push(row);
+    const received: Pair[] = [];
+    for (const row of this.q.deleteUpTo.all(device.userId, device.deviceId, upTo)) {
+      if (row.kind !== 'message' || row.own || row.sender === null || row.serverId === null) continue;
+      received.push({ sender: row.sender, serverId: row.serverId });
     }
-    this.q.deleteUpTo.run(device.userId, device.deviceId, upTo);
-    return this.append(receiptEntries('delivered', device, delivered, now));
+    if (received.length === 0) return [];
+    // Only the first device of the user to ack a message gives its delivered receipt.
+    const pairs = JSON.stringify(received.map(({ sender, serverId }) => [serverId, sender]));
+    const first = new Set(this.q.markDelivered.all(device.userId, now, pairs));
+    return this.append(receiptEntries('delivered', device, received.filter((pair) => first.has(pair.serverId)), now));
   }
 
   markRead(reader: DeviceAddress, serverIds: string[], now: number): Appended[] {
-    const read: { sender: string; serverId: string }[] = [];
+    const read: Pair[] = [];
     for (const serverId of new Set(serverIds)) {
       const sender = this.q.trackedSender.get(reader.userId, serverId) ?? this.q.receivedFrom.get(reader.userId, serverId);
       if (sender === undefined) continue;
@@ -66,25 +87,28 @@ export class SqliteInbox {
     return this.append(receiptEntries('read', reader, read, now));
   }
 
-  #insert(entry: DeviceEntry, payload: string, stored: NewEvent): Appended {
-    const { userId, deviceId, event } = entry;
-    const seq = this.q.nextSeq.get(userId, deviceId);
-    if (seq === undefined) throw new CourierError('unknown_user', `${userId} has no device ${deviceId}`, 404);
+  /** Appends one event to the inboxes of `run` (devices), in that order. */
+  #insert(run: DeviceEntry[], { event, payload, stored }: Serialised): Appended[] {
+    // Every seq is taken before anything is written: an unknown device throws before any insert.
+    const seqs = run.map((entry) => this.seqs.next(entry));
     const message = event.type === 'message' ? event : undefined;
-    this.q.insertEvent.run(
-      userId,
-      deviceId,
-      seq,
-      event.type,
-      message?.from ?? null,
-      message?.serverId ?? null,
-      message?.media?.hash ?? null,
-      entry.own ? 1 : 0,
-      event.ts,
-      payload,
-    );
-    return { userId, deviceId, event: { ...stored, seq } as DurableEvent };
+    const sender = message?.from ?? null;
+    const serverId = message?.serverId ?? null;
+    const mediaHash = message?.media?.hash ?? null;
+    if (run.length === 1) {
+      const { userId, deviceId, own } = run[0]!;
+      this.q.insertEvent.run(userId, deviceId, seqs[0]!, event.type, sender, serverId, mediaHash, own ? 1 : 0, event.ts, payload);
+    } else if (run.length > 1) {
+      const rows = JSON.stringify(run.map((entry, i) => [entry.userId, entry.deviceId, seqs[i], entry.own ? 1 : 0]));
+      this.q.insertEventMany.run(event.type, sender, serverId, mediaHash, event.ts, payload, rows);
+    }
+    return run.map(({ userId, deviceId }, i) => ({ userId, deviceId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
   }
+}
+
+function serialise(event: NewEvent): Serialised {
+  const payload = JSON.stringify(event);
+  return { event, payload, stored: JSON.parse(payload) as NewEvent };
 }
 
 /** An event read back from its row. */

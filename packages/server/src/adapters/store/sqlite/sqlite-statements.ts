@@ -12,9 +12,11 @@ export interface InboxRow {
   payload: string;
 }
 
-export interface AckedMessageRow {
-  sender: string;
-  serverId: string;
+export interface AckedRow {
+  kind: string;
+  sender: string | null;
+  serverId: string | null;
+  own: number;
 }
 
 export interface DeviceRow {
@@ -126,10 +128,8 @@ export function prepareStatements(db: Database.Database) {
     deviceToken: one<[string, number], string>('SELECT token_hash FROM devices WHERE user_id = ? AND device_id = ?'),
     deleteDevice: stmt<[string, number]>('DELETE FROM devices WHERE user_id = ? AND device_id = ?'),
     deleteInbox: stmt<[string, number]>('DELETE FROM inbox WHERE user_id = ? AND device_id = ?'),
-    nextSeq: one<[string, number], number>(
-      'UPDATE devices SET last_seq = last_seq + 1 WHERE user_id = ? AND device_id = ? RETURNING last_seq',
-    ),
     lastSeq: one<[string, number], number>('SELECT last_seq FROM devices WHERE user_id = ? AND device_id = ?'),
+    saveLastSeq: stmt<[number, string, number]>('UPDATE devices SET last_seq = ? WHERE user_id = ? AND device_id = ?'),
 
     insertLink: stmt<[string, string, string, string, number]>(
       'INSERT INTO device_links (code_hash, poll_hash, token_hash, name, expires_at) VALUES (?, ?, ?, ?, ?)',
@@ -155,14 +155,19 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO inbox (user_id, device_id, seq, kind, sender, server_id, media_hash, own, ts, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    /** One event into many inboxes: the last parameter is a JSON array of [userId, deviceId, seq, own] rows. */
+    insertEventMany: stmt<[string, string | null, string | null, string | null, number, string, string]>(
+      `INSERT INTO inbox (user_id, device_id, seq, own, kind, sender, server_id, media_hash, ts, payload)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
+    ),
     readInbox: stmt<[string, number, number, number], InboxRow>(
       'SELECT seq, payload FROM inbox WHERE user_id = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    ackedMessages: stmt<[string, number, number], AckedMessageRow>(
-      `SELECT sender, server_id AS serverId FROM inbox
-       WHERE user_id = ? AND device_id = ? AND seq <= ? AND kind = 'message' AND own = 0 ORDER BY seq`,
+    /** Deletes the acked events and gives back what they were (in no particular order). */
+    deleteUpTo: stmt<[string, number, number], AckedRow>(
+      `DELETE FROM inbox WHERE user_id = ? AND device_id = ? AND seq <= ?
+       RETURNING kind, sender, server_id AS serverId, own`,
     ),
-    deleteUpTo: stmt<[string, number, number]>('DELETE FROM inbox WHERE user_id = ? AND device_id = ? AND seq <= ?'),
     receivedFrom: one<[string, string], string>(
       `SELECT sender FROM inbox WHERE user_id = ? AND server_id = ? AND kind = 'message' AND own = 0 LIMIT 1`,
     ),
@@ -173,16 +178,19 @@ export function prepareStatements(db: Database.Database) {
     firstSend: stmt<[string, string], { serverId: string; ts: number }>(
       'SELECT server_id AS serverId, ts FROM idempotency WHERE sender = ? AND client_id = ?',
     ),
+    /** Changes nothing (0 changes) when the (sender, client id) was used before. */
     rememberSend: stmt<[string, string, string, number]>(
-      'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?)',
+      'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
 
     // Both answer a row only when they changed the flag: the first device of the user to ack
     // (or read) a message gives the receipt, any later one none.
-    markDelivered: one<[string, string, string, number], number>(
-      `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts) VALUES (?, ?, ?, 1, 0, ?)
+    /** The third parameter is a JSON array of [serverId, sender] pairs; answers the serverIds it delivered first. */
+    markDelivered: one<[string, number, string], string>(
+      `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts)
+       SELECT ?, value ->> 0, value ->> 1, 1, 0, ? FROM json_each(?) WHERE true
        ON CONFLICT (recipient, server_id) DO UPDATE SET delivered = 1 WHERE delivered = 0
-       RETURNING 1`,
+       RETURNING server_id`,
     ),
     markReadOnce: one<[string, string, string, number], number>(
       `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts) VALUES (?, ?, ?, 0, 1, ?)

@@ -18,6 +18,7 @@ import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
+import { SeqCounters } from './sqlite-seq-counters.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteStoreOptions {
@@ -36,13 +37,16 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
- * group commit (see GroupCommit); reads run at once on the same connection.
+ * group commit (see GroupCommit); reads run at once on the same connection. The node runs it on
+ * a worker thread (see SqliteWorkerStore). Only one SqliteStore may write a file at a time:
+ * inbox seqs are counted in memory (see SeqCounters).
  */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #writes: GroupCommit;
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
+  #seqs?: SeqCounters;
   #push?: SqlitePush;
   #closing?: Promise<void>;
 
@@ -55,14 +59,19 @@ export class SqliteStore implements Store {
     }
     this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    this.#writes = new GroupCommit(this.#db, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+    this.#writes = new GroupCommit(this.#db, {
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+      beforeCommit: () => this.#seqs?.save(),
+      afterRollback: () => this.#seqs?.forget(),
+    });
   }
 
   async init(): Promise<void> {
     if (this.#statements) return;
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
-    this.#inbox = new SqliteInbox(this.#statements);
+    this.#seqs = new SeqCounters(this.#statements);
+    this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -262,9 +271,30 @@ export class SqliteStore implements Store {
       const row = q.getGroup.get(groupId);
       if (!row) throw new CourierError('not_found', `no group ${groupId}`, 404);
       const { group, events } = change(toGroup(row));
-      q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), groupId);
-      return { group: { ...group, groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
+      return this.#updateGroup(q, inbox, row, group, events);
     });
+  }
+
+  /**
+   * changeGroup in two steps, for callers that cannot pass a function (the worker thread's
+   * proxy): writes `group` and appends `events` only if the group is still `seen`; otherwise
+   * changes nothing and answers undefined, and the caller reads again.
+   */
+  replaceGroup(seen: Group, group: Group, events: InboxEntry[]): Promise<{ group: Group; appended: Appended[] } | undefined> {
+    return this.#write((q, inbox) => {
+      const row = q.getGroup.get(seen.groupId);
+      if (!row) throw new CourierError('not_found', `no group ${seen.groupId}`, 404);
+      const current = toGroup(row);
+      if (current.name !== seen.name || !sameList(current.members, seen.members) || !sameList(current.admins, seen.admins)) {
+        return undefined;
+      }
+      return this.#updateGroup(q, inbox, row, group, events);
+    });
+  }
+
+  #updateGroup(q: SqliteStatements, inbox: SqliteInbox, row: GroupRow, group: Group, events: InboxEntry[]) {
+    q.updateGroup.run(group.name, JSON.stringify(group.members), JSON.stringify(group.admins), row.groupId);
+    return { group: { ...group, groupId: row.groupId, createdAt: row.createdAt }, appended: inbox.append(events) };
   }
 
   // Media -------------------------------------------------------------------
@@ -341,6 +371,10 @@ export class SqliteStore implements Store {
     const inbox = this.#inbox as SqliteInbox;
     return this.#writes.run(() => work(q, inbox));
   }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 function toGroup(row: GroupRow): Group {
