@@ -1,7 +1,8 @@
 import { CourierError } from '../domain/errors.js';
 import type { DeviceAddress, DeviceRecord } from '../domain/device.js';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { MessageFacts } from '../domain/message-actions.js';
 import type { PushTarget } from '../domain/push-target.js';
 import type {
   LinkApproval,
@@ -123,6 +124,19 @@ export class TimedStore implements Store {
     // The reader's own other devices hear of the read too; those copies are no read receipts.
     this.observer.messagesRead(receiptCount(receipts.filter((a) => a.userId !== reader.userId), 'read'));
     return receipts;
+  }
+
+  earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.counted('earlierAnswer', () => this.inner.earlierAnswer(sender, clientId));
+  }
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.counted('messageFacts', () => this.inner.messageFacts(serverId));
+  }
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.write('storeAction', () => this.inner.storeAction(action, recipients, fromDevice));
+  }
+  expireMessages(now: number, limit: number): Promise<number> {
+    return this.write('expireMessages', () => this.inner.expireMessages(now, limit));
   }
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {

@@ -220,9 +220,9 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       const live = pendingLink('live', T0 + 1_000_000);
       await store.createLink(old);
       await store.createLink(live);
-      await store.sweep(T0 + 10 + 5_000, { idempotencyMs: 10_000, readTrackingMs: 10_000, expiredLinksMs: 10_000 });
+      await store.sweep(T0 + 10 + 5_000, { idempotencyMs: 10_000, readTrackingMs: 10_000, messageFactsMs: 10_000, expiredLinksMs: 10_000 });
       assert.ok(await store.getLinkByPollHash(old.pollHash), 'expired, but not for long');
-      await store.sweep(T0 + 10 + 20_000, { idempotencyMs: 10_000, readTrackingMs: 10_000, expiredLinksMs: 10_000 });
+      await store.sweep(T0 + 10 + 20_000, { idempotencyMs: 10_000, readTrackingMs: 10_000, messageFactsMs: 10_000, expiredLinksMs: 10_000 });
       assert.equal(await store.getLinkByPollHash(old.pollHash), undefined);
       assert.ok(await store.getLinkByPollHash(live.pollHash));
     });

@@ -1,4 +1,4 @@
-import type { InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../domain/events.js';
+import type { InboxEntry, NewEvent, ReceiptStatus } from '../../domain/events.js';
 
 /**
  * What both store adapters agree on when they turn user-addressed entries into device inboxes;
@@ -15,15 +15,14 @@ export interface DeviceEntry {
 }
 
 /**
- * The entries of a send: the message for every device of each recipient and for the sender's
- * other devices. A note to oneself reaches every device of the sender, the sending one too, as
- * it did before devices (and it is received, not an own copy).
+ * The entries of a send (or of an action on a message): the event for every device of each
+ * recipient and for the sender's other devices. A note to oneself reaches every device of the
+ * sender, the sending one too, as it did before devices (and it is received, not an own copy).
  */
-export function messageEntries(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): InboxEntry[] {
-  const event: NewEvent = { type: 'message', ...message };
+export function audienceEntries(event: NewEvent & { from: string }, recipients: string[], fromDevice: number): InboxEntry[] {
   const users = new Set(recipients);
   const entries: InboxEntry[] = [...users].map((userId) => ({ userId, event }));
-  if (!users.has(message.from)) entries.push({ userId: message.from, event, exceptDevice: fromDevice });
+  if (!users.has(event.from)) entries.push({ userId: event.from, event, exceptDevice: fromDevice });
   return entries;
 }
 

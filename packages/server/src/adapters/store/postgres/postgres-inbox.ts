@@ -67,23 +67,25 @@ export async function appendToInboxes(
 
   // Fan-out stores the same event in many inboxes: each distinct payload travels once, and rows
   // refer to it by its position (1-based, as WITH ORDINALITY counts).
-  await client.query(
-    `INSERT INTO inbox (user_id, device_id, seq, own, kind, sender, server_id, media_hash, ts, payload)
+  await client.query({
+    name: 'courier_append_device_inbox',
+    text: `INSERT INTO inbox (user_id, device_id, seq, own, kind, sender, server_id, media_hash, ts, payload)
      SELECT r.user_id, r.device_id, r.seq, r.own, e.kind, e.sender, e.server_id, e.media_hash, e.ts, e.payload
      FROM unnest($1::text[], $2::int[], $3::bigint[], $4::boolean[], $5::int[]) AS r(user_id, device_id, seq, own, ev)
      JOIN unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[])
           WITH ORDINALITY AS e(kind, sender, server_id, media_hash, ts, payload, ev) USING (ev)`,
-    [users, deviceIds, seqs, owns, eventIndexes, ...events.columns()],
-  );
+    values: [users, deviceIds, seqs, owns, eventIndexes, ...events.columns()],
+  });
   return { appended, ranges };
 }
 
 /** Locks the device rows of these users, in (user, device) order; answers each user's device ids. */
 async function lockDevices(client: PoolClient, users: string[]): Promise<Map<string, number[]>> {
-  const { rows } = await client.query<{ user_id: string; device_id: number }>(
-    'SELECT user_id, device_id FROM devices WHERE user_id = ANY($1::text[]) ORDER BY user_id, device_id FOR UPDATE',
-    [users],
-  );
+  const { rows } = await client.query<{ user_id: string; device_id: number }>({
+    name: 'courier_lock_devices',
+    text: 'SELECT user_id, device_id FROM devices WHERE user_id = ANY($1::text[]) ORDER BY user_id, device_id FOR UPDATE',
+    values: [users],
+  });
   const devices = new Map<string, number[]>();
   for (const row of rows) {
     const list = devices.get(row.user_id);
@@ -98,13 +100,14 @@ async function reserveSeqs(
   client: PoolClient,
   counts: readonly { userId: string; deviceId: number; n: number }[],
 ): Promise<Map<string, number>> {
-  const { rows } = await client.query<{ user_id: string; device_id: number; last_seq: string }>(
-    `UPDATE devices d SET last_seq = d.last_seq + t.n
+  const { rows } = await client.query<{ user_id: string; device_id: number; last_seq: string }>({
+    name: 'courier_reserve_device_seqs',
+    text: `UPDATE devices d SET last_seq = d.last_seq + t.n
      FROM unnest($1::text[], $2::int[], $3::bigint[]) AS t(u, dev, n)
      WHERE d.user_id = t.u AND d.device_id = t.dev
      RETURNING d.user_id, d.device_id, d.last_seq`,
-    [counts.map((c) => c.userId), counts.map((c) => c.deviceId), counts.map((c) => c.n)],
-  );
+    values: [counts.map((c) => c.userId), counts.map((c) => c.deviceId), counts.map((c) => c.n)],
+  });
   const wanted = new Map(counts.map((c) => [deviceKey(c), c.n]));
   const first = new Map<string, number>();
   for (const row of rows) {
@@ -133,7 +136,7 @@ class EventTable {
     let index = this.byPayload.get(payload);
     if (index === undefined) {
       this.kinds.push(event.type);
-      this.senders.push(event.type === 'message' ? event.from : event.by);
+      this.senders.push(event.type === 'receipt' || event.type === 'group' ? event.by : event.from);
       this.serverIds.push(event.type === 'message' ? event.serverId : null);
       this.mediaHashes.push(event.type === 'message' ? (event.media?.hash ?? null) : null);
       this.times.push(event.ts);

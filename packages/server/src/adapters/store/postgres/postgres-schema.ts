@@ -95,7 +95,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
-  -- 4: devices. Each device has its token, its seq counter (locked by whoever appends to its
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT[] NOT NULL,
+    ts         BIGINT NOT NULL,
+    expires_at BIGINT
+  );
+  CREATE INDEX message_facts_ts ON message_facts (ts);
+  CREATE INDEX message_facts_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
+  `
+  -- 5: devices. Each device has its token, its seq counter (locked by whoever appends to its
   -- inbox, as accounts.last_seq was) and its inbox; the primary (1) takes over the account's
   -- token, counter and inbox rows, so nothing undelivered is lost. Whether a user has read a
   -- message becomes the user's, not an inbox row's: read_tracking.read, with \`delivered\` telling

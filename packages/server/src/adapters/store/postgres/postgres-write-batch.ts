@@ -2,8 +2,9 @@ import type { PoolClient } from 'pg';
 import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
 import type { Appended, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import type { SendResult } from '../../../ports/store.js';
-import { messageEntries, receiptEntries } from '../inbox-targets.js';
+import { audienceEntries, receiptEntries } from '../inbox-targets.js';
 import { appendToInboxes } from './postgres-inbox.js';
+import { insertFacts } from './postgres-message-actions.js';
 
 /** The writes that go through group commit. */
 export type WriteJob =
@@ -42,6 +43,7 @@ type Pair = { sender: string; serverId: string };
  */
 export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
   const claims = await claimIdempotencyKeys(client, jobs);
+  await rememberFacts(client, jobs, claims);
   const receipts = new Map<number, InboxEntry[]>();
   for (const [index, entries] of await deliverAcked(client, jobs)) receipts.set(index, entries);
   for (const [index, entries] of await markRead(client, jobs)) receipts.set(index, entries);
@@ -51,7 +53,7 @@ export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[
   jobs.forEach((job, index) => {
     const start = entries.length;
     if (job.kind === 'send') {
-      if (!claims.get(index)?.duplicate) entries.push(...messageEntries(job.message, job.recipients, job.fromDevice));
+      if (!claims.get(index)?.duplicate) entries.push(...audienceEntries({ type: 'message', ...job.message }, job.recipients, job.fromDevice));
     } else if (job.kind === 'append') {
       entries.push(...job.entries);
     } else {
@@ -99,13 +101,14 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
   });
   if (senders.length === 0) return claims;
 
-  const inserted = await client.query<{ sender: string; client_id: string }>(
-    `INSERT INTO idempotency (sender, client_id, server_id, ts)
+  const inserted = await client.query<{ sender: string; client_id: string }>({
+    name: 'courier_claim_keys',
+    text: `INSERT INTO idempotency (sender, client_id, server_id, ts)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(s, c, id, ts) ORDER BY s, c
      ON CONFLICT (sender, client_id) DO NOTHING
      RETURNING sender, client_id`,
-    [senders, clientIds, serverIds, times],
-  );
+    values: [senders, clientIds, serverIds, times],
+  });
   const fresh = new Set(inserted.rows.map((row) => keyOf(row.sender, row.client_id)));
   const earlier = new Map<string, Claim>();
   if (fresh.size < senders.length) {
@@ -139,6 +142,15 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
   return claims;
 }
 
+/** Records the facts of the batch's new messages, for later actions on them. */
+async function rememberFacts(client: PoolClient, jobs: readonly WriteJob[], claims: Map<number, Claim>): Promise<void> {
+  const fresh: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind === 'send' && claims.get(index)?.duplicate === false) fresh.push(job);
+  });
+  await insertFacts(client, fresh);
+}
+
 interface AckedRow {
   user_id: string;
   device_id: number;
@@ -165,8 +177,9 @@ async function deliverAcked(client: PoolClient, jobs: readonly WriteJob[]): Prom
   }
   if (upTo.size === 0) return result;
   const bounds = [...upTo.values()];
-  const { rows } = await client.query<Omit<AckedRow, 'seq'> & { seq: string }>(
-    `DELETE FROM inbox x USING (
+  const { rows } = await client.query<Omit<AckedRow, 'seq'> & { seq: string }>({
+    name: 'courier_delete_acked_devices',
+    text: `DELETE FROM inbox x USING (
        SELECT i.user_id, i.device_id, i.seq FROM inbox i
        JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS a(u, d, up)
          ON i.user_id = a.u AND i.device_id = a.d AND i.seq <= a.up
@@ -175,8 +188,8 @@ async function deliverAcked(client: PoolClient, jobs: readonly WriteJob[]): Prom
      ) w
      WHERE x.user_id = w.user_id AND x.device_id = w.device_id AND x.seq = w.seq
      RETURNING x.user_id, x.device_id, x.seq, x.kind, x.sender, x.server_id, x.own`,
-    [bounds.map((b) => b.device.userId), bounds.map((b) => b.device.deviceId), bounds.map((b) => b.upTo)],
-  );
+    values: [bounds.map((b) => b.device.userId), bounds.map((b) => b.device.deviceId), bounds.map((b) => b.upTo)],
+  });
   const byDevice = new Map<string, AckedRow[]>();
   for (const row of rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq)) {
     const key = deviceKey({ userId: row.user_id, deviceId: row.device_id });

@@ -2,7 +2,7 @@ import type { DeviceAddress } from '../../../domain/device.js';
 import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
-import { messageEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
+import { audienceEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
 import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
@@ -29,12 +29,11 @@ export class SqliteInbox {
   ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
-    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
-      const first = this.q.firstSend.get(message.from, message.id)!;
-      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    }
-    const appended = this.append(messageEntries(message, recipients, fromDevice));
-    return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+    return this.fanOut({ type: 'message', ...message }, recipients, fromDevice, () => {
+      const expiresAt = message.expiresIn === undefined ? null : message.ts + message.expiresIn * 1000;
+      const to = JSON.stringify([...new Set(recipients)]);
+      this.q.rememberFacts.run(message.serverId, message.from, message.to, to, message.ts, expiresAt);
+    });
   }
 
   append(entries: InboxEntry[]): Appended[] {
@@ -85,6 +84,26 @@ export class SqliteInbox {
       if (this.q.markReadOnce.get(reader.userId, serverId, sender, now) !== undefined) read.push({ sender, serverId });
     }
     return this.append(receiptEntries('read', reader, read, now));
+  }
+
+  /**
+   * Claims the event's (sender, client id) and appends it to every device of every recipient and
+   * to the sender's other devices, after `alsoDo` (which runs only for a first use of the id). A
+   * repeat appends nothing.
+   */
+  fanOut(
+    event: Extract<NewEvent, { serverId: string; id: string; from: string; to: string }>,
+    recipients: string[],
+    fromDevice: number,
+    alsoDo: () => void,
+  ): SendResult {
+    if (this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts).changes === 0) {
+      const first = this.q.firstSend.get(event.from, event.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    }
+    alsoDo();
+    const appended = this.append(audienceEntries(event, recipients, fromDevice));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
   }
 
   /** Appends one event to the inboxes of `run` (devices), in that order. */

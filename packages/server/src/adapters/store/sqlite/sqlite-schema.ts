@@ -96,7 +96,21 @@ const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX inbox_by_ts;
   `,
-  // 5: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
+  `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX message_facts_by_ts ON message_facts (ts);
+  CREATE INDEX message_facts_by_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
+  // 6: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
   // over the account's token, counter and inbox rows, so nothing undelivered is lost. Whether a
   // user has read a message becomes the user's, not an inbox row's (read_tracking.read, with
   // `delivered` telling whether the first ack of one of its devices gave the receipt yet).

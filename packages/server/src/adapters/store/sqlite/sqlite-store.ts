@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, type DeviceAddress, type DeviceRecord } from '../../../domain/device.js';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
 import type {
   LinkApproval,
@@ -16,6 +17,7 @@ import type {
 } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
@@ -47,6 +49,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
 
@@ -72,6 +75,7 @@ export class SqliteStore implements Store {
     this.#statements = prepareStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
     this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -235,6 +239,27 @@ export class SqliteStore implements Store {
     return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
   }
 
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.#q.firstSend.get(sender, clientId);
+  }
+
+  async messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.#messageActions.facts(serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.store(action, recipients, fromDevice));
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.expire(now, limit));
+  }
+
   // Groups ------------------------------------------------------------------
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
@@ -347,6 +372,7 @@ export class SqliteStore implements Store {
       q.sweepIdempotency.run(now - keepFor.idempotencyMs);
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
       q.sweepLinks.run(now - keepFor.expiredLinksMs);
+      q.sweepFacts.run(now - keepFor.messageFactsMs);
     });
   }
 
@@ -359,6 +385,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #messageActions(): SqliteMessageActions {
+    if (!this.#actions) throw new Error('SqliteStore used before init()');
+    return this.#actions;
   }
 
   get #pushTable(): SqlitePush {
