@@ -218,6 +218,35 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`linked devices 
     }
   });
 
+  it('an edit reaches every device of the recipient and the editor\'s other devices; a delete removes every undelivered copy', async () => {
+    const alice = await accountWith(1);
+    const bob = await accountWith(1);
+    const [a1, a2] = alice.devices;
+    const [b1, b2] = bob.devices;
+    a1!.client.send({ type: 'send', id: 'e-1', to: bob.userId, body: 'tpyo' });
+    const sent = await a1!.client.next((f) => f.type === 'sent');
+    for (const device of [a2!, b1!, b2!]) await device.client.next((f) => f.type === 'message' && f.serverId === sent.serverId);
+
+    a2!.client.send({ type: 'edit', id: 'e-2', to: bob.userId, target: sent.serverId, body: 'typo' });
+    await a2!.client.next((f) => f.type === 'sent' && f.id === 'e-2');
+    for (const device of [a1!, b1!, b2!]) {
+      const edit = await device.client.next((f) => f.type === 'edit');
+      assert.deepEqual([edit.target, edit.body, edit.from], [sent.serverId, 'typo', alice.userId]);
+    }
+
+    // Bob's second device goes away before the next message arrives; the delete takes its copy back.
+    await b2!.client.close();
+    a1!.client.send({ type: 'send', id: 'e-3', to: bob.userId, body: 'oops, not for you' });
+    const oops = await a1!.client.next((f) => f.type === 'sent' && f.id === 'e-3');
+    await b1!.client.next((f) => f.type === 'message' && f.serverId === oops.serverId);
+    a1!.client.send({ type: 'delete', id: 'e-4', to: bob.userId, target: oops.serverId });
+    await a1!.client.next((f) => f.type === 'sent' && f.id === 'e-4');
+    const back = await t.connect(b2!.account);
+    const deleted = await back.next((f) => f.type === 'delete');
+    assert.equal(deleted.target, oops.serverId);
+    assert.ok(!back.frames.some((f) => f.type === 'message' && f.serverId === oops.serverId), 'the deleted text never reached it');
+  });
+
   it('a user is online while any device has a socket; typing reaches every online device', async () => {
     const watcher = await t.connectNew();
     const alice = await t.connectNew();
