@@ -22,6 +22,8 @@ try {
   const carol = await newPerson(browser, server, { width: 1000, height: 620 });
   await startChat(alice.page, bob.phone);
   await sendMessage(alice.page, 'Hi Bob! Are we still on for Saturday?');
+  await bob.page.getByRole('button', { name: /1 unread/ }).waitFor();
+  await bob.page.screenshot({ path: join(out, 'web-phone-list.png') });
   await openChat(bob.page, new RegExp(alice.phone.replace('+', '\\+')));
   await sendMessage(bob.page, 'Yes! I found a campsite by the lake');
   await seeMessage(alice.page, /Yes! I found/);
