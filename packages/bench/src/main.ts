@@ -81,7 +81,10 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`\n${resultsTable(results)}\n`);
   const anomalies = anomalyReport(results);
   if (anomalies !== '') process.stdout.write(`\n${anomalies}\n`);
-  for (const result of results) if (result.profile) process.stdout.write(`\n${profileReport(result.title, result.profile)}\n`);
+  for (const result of results) {
+    if (result.profile) process.stdout.write(`\n${profileReport(`${result.title}, main thread`, result.profile)}\n`);
+    for (const thread of result.threadProfiles ?? []) process.stdout.write(`\n${profileReport(`${result.title}, worker thread`, thread)}\n`);
+  }
   process.stdout.write(`\nresults: ${out}\n(${Math.round((Date.now() - started) / 1000)} s in all)\n`);
   const failed = results.some((r) => r.error !== undefined || r.anomalies.count > 0);
   return failed ? 1 : 0;

@@ -39,6 +39,9 @@ export interface BenchOptions {
   soakIntervalS: number;
   registerConcurrency: number;
   out: string | undefined;
+  serverCheckout: string | undefined;
+  postgres: string | undefined;
+  redisUrl: string | undefined;
 }
 
 interface Flag {
@@ -78,6 +81,9 @@ const flags: Flag[] = [
   { name: 'soak-interval', key: 'soakIntervalS', kind: 'int', default: 30, help: 'soak: seconds per measured interval (RSS and p99 each)' },
   { name: 'media-mib', key: 'mediaMib', kind: 'int', default: 50, help: 'media: upload size in MiB' },
   { name: 'register-concurrency', key: 'registerConcurrency', kind: 'int', default: 64, help: 'registrations in flight' },
+  { name: 'server-checkout', key: 'serverCheckout', kind: 'string', default: undefined, help: 'run the built server of this checkout (e.g. a worktree of an older commit) instead of this one\'s' },
+  { name: 'postgres', key: 'postgres', kind: 'string', default: undefined, help: 'PostgreSQL admin URL: each server gets a fresh database there (--database-url) instead of SQLite' },
+  { name: 'redis-url', key: 'redisUrl', kind: 'string', default: undefined, help: 'the servers\' --redis-url (each with a prefix of its own)' },
   { name: 'out', key: 'out', kind: 'string', default: undefined, help: 'JSON results file (default bench-results/<timestamp>.json)' },
 ];
 

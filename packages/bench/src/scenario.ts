@@ -6,7 +6,8 @@ import type { Contention } from './contention.js';
 import { summariseProfileFile, type ProfileSummary } from './cpu-profile.js';
 import type { BenchOptions, ScenarioName } from './options.js';
 import { readProcCpuMs, readSchedStat, type SchedStat } from './proc-status.js';
-import { newestProfile, ServerProcess } from './server-process.js';
+import { profilesIn, ServerProcess } from './server-process.js';
+import { ServerDatabase } from './server-database.js';
 import { startWorkers, stopWorkers, type WorkerHandle } from './worker-pool.js';
 
 /** One line of the results table. */
@@ -25,7 +26,9 @@ export interface ScenarioResult {
   /** Everything measured, for the JSON file. */
   details: Record<string, unknown>;
   anomalies: { count: number; samples: string[] };
+  /** The server's main thread; `threadProfiles` holds its worker threads' (the SQLite store's). */
   profile?: ProfileSummary;
+  threadProfiles?: ProfileSummary[];
   /** Why the scenario could not run or finish, if it did not. */
   error?: string;
   serverCommand?: string[];
@@ -51,33 +54,45 @@ export class BenchContext {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   }
 
-  /** A fresh server (its own data directory) for one scenario, under the profiler if asked. */
+  /** A fresh server (its own data directory, and database when --postgres) for one scenario, under the profiler if asked. */
   async startServer(scenario: ScenarioName, extraArgs: string[] = []): Promise<ServerProcess> {
     let profileDir: string | undefined;
     if (this.options.profile) {
       profileDir = join(this.profileRoot, scenario);
       await mkdir(profileDir, { recursive: true });
     }
-    const server = await ServerProcess.start({
-      sqliteSync: this.options.sqliteSync,
-      logLevel: this.options.serverLogLevel,
-      extraArgs,
-      ...(profileDir !== undefined && { profileDir }),
-    });
-    this.log(`${scenario}: server pid ${server.pid} at ${server.url}${profileDir ? ` (profiling into ${profileDir})` : ''}`);
-    return server;
+    const database = this.options.postgres === undefined ? undefined : await ServerDatabase.create(this.options.postgres);
+    const sharedArgs = [
+      ...(database === undefined ? [] : ['--database-url', database.url]),
+      ...(this.options.redisUrl === undefined ? [] : ['--redis-url', this.options.redisUrl, '--redis-prefix', `courier-bench-${Date.now()}:`]),
+    ];
+    try {
+      const server = await ServerProcess.start({
+        sqliteSync: this.options.sqliteSync,
+        logLevel: this.options.serverLogLevel,
+        extraArgs: [...sharedArgs, ...extraArgs],
+        ...(this.options.serverCheckout !== undefined && { checkout: this.options.serverCheckout }),
+        ...(profileDir !== undefined && { profileDir }),
+        ...(database !== undefined && { onStopped: () => database.drop() }),
+      });
+      this.log(`${scenario}: server pid ${server.pid} at ${server.url}${profileDir ? ` (profiling into ${profileDir})` : ''}`);
+      return server;
+    } catch (err) {
+      await database?.drop();
+      throw err;
+    }
   }
 
-  /** Stops the server gracefully and, when profiling, summarises the profile it wrote. */
-  async stopServer(scenario: ScenarioName, server: ServerProcess): Promise<ProfileSummary | undefined> {
+  /** Stops the server gracefully and, when profiling, summarises the profiles it wrote (one per thread). */
+  async stopServer(scenario: ScenarioName, server: ServerProcess): Promise<ProfileSummary[]> {
     await server.stop();
-    if (!this.options.profile) return undefined;
-    const file = await newestProfile(join(this.profileRoot, scenario));
-    if (file === undefined) {
+    if (!this.options.profile) return [];
+    const files = await profilesIn(join(this.profileRoot, scenario), server.pid);
+    if (files.length === 0) {
       this.log(`${scenario}: the server wrote no CPU profile (did it stop gracefully? ${server.exitReason})`);
-      return undefined;
+      return [];
     }
-    return summariseProfileFile(file);
+    return Promise.all(files.map((file) => summariseProfileFile(file)));
   }
 }
 
@@ -172,7 +187,7 @@ export async function onFreshServer(
   const anomalies = new Anomalies();
   const workers: WorkerHandle[] = [];
   let outcome;
-  let profile;
+  let profiles: ProfileSummary[] = [];
   try {
     outcome = await body({
       server,
@@ -185,7 +200,7 @@ export async function onFreshServer(
     });
   } finally {
     await stopWorkers(workers);
-    profile = await ctx.stopServer(name, server);
+    profiles = await ctx.stopServer(name, server);
   }
-  return { name, title, ...outcome, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profile && { profile }) };
+  return { name, title, ...outcome, anomalies: anomalies.toJSON(), serverCommand: server.command, ...(profiles[0] && { profile: profiles[0] }), ...(profiles.length > 1 && { threadProfiles: profiles.slice(1) }) };
 }

@@ -9,12 +9,21 @@ import { readProcMemory, type ProcMemory } from './proc-status.js';
 /** The `courier` command of this checkout (this file runs from packages/bench/dist/src). */
 export const courierBin = fileURLToPath(new URL('../../../cli/bin/courier.js', import.meta.url));
 
+/** The `courier` command of another checkout (built), e.g. a worktree of an older commit to compare with. */
+export function courierBinOf(checkout: string): string {
+  return join(checkout, 'packages', 'cli', 'bin', 'courier.js');
+}
+
 export interface ServerSettings {
   sqliteSync: 'full' | 'normal';
   logLevel: string;
   /** Directory for a V8 CPU profile of the server (node --cpu-prof), or undefined for none. */
   profileDir?: string;
   extraArgs?: string[];
+  /** Run the server of this checkout instead of this one's. */
+  checkout?: string;
+  /** Called once the server has stopped (e.g. to drop its database). */
+  onStopped?: () => Promise<void>;
 }
 
 /**
@@ -32,6 +41,7 @@ export class ServerProcess {
     readonly url: string,
     readonly command: string[],
     readonly exited: Promise<string>,
+    private readonly onStopped: (() => Promise<void>) | undefined,
   ) {}
 
   get pid(): number {
@@ -64,7 +74,8 @@ export class ServerProcess {
       '--log-level', settings.logLevel,
       ...(settings.extraArgs ?? []),
     ];
-    const child = spawn(process.execPath, [...nodeArgs, courierBin, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const bin = settings.checkout === undefined ? courierBin : courierBinOf(settings.checkout);
+    const child = spawn(process.execPath, [...nodeArgs, bin, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     const remember = (line: string) => {
       output.push(line);
@@ -89,7 +100,7 @@ export class ServerProcess {
       void exited.then((reason) => reject(new Error(`courier serve ended (${reason}) before listening:\n${output.join('\n')}`)));
       setTimeout(() => reject(new Error(`courier serve did not listen within 30 s:\n${output.join('\n')}`)), 30_000).unref();
     });
-    server = new ServerProcess(child, output, dataDir, url, [process.execPath, ...nodeArgs, courierBin, ...serveArgs], exited);
+    server = new ServerProcess(child, output, dataDir, url, [process.execPath, ...nodeArgs, bin, ...serveArgs], exited, settings.onStopped);
     return server;
   }
 
@@ -113,6 +124,7 @@ export class ServerProcess {
       clearTimeout(timer);
     }
     await rm(this.dataDir, { recursive: true, force: true });
+    await this.onStopped?.();
   }
 }
 
@@ -120,8 +132,14 @@ export class ServerDied extends Error {
   override name = 'ServerDied';
 }
 
-/** The newest .cpuprofile in `dir`, if any. */
-export async function newestProfile(dir: string): Promise<string | undefined> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).sort();
-  return names.length === 0 ? undefined : join(dir, names[names.length - 1]!);
+/**
+ * The .cpuprofile files process `pid` wrote into `dir`, one per thread, the main thread first
+ * (V8 names them CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile).
+ */
+export async function profilesIn(dir: string, pid: number): Promise<string[]> {
+  const thread = (name: string) => Number(name.split('.')[4]);
+  return (await readdir(dir))
+    .filter((name) => name.endsWith('.cpuprofile') && name.split('.')[3] === String(pid))
+    .sort((a, b) => thread(a) - thread(b))
+    .map((name) => join(dir, name));
 }

@@ -12,7 +12,7 @@
  * - `PendingReads` and `PresenceSubscriptions` keep what must outlive a connection.
  * - `HttpApi`: the HTTP calls (media, groups, registration).
  *
- * Register the durable event handlers (`message`, `receipt`, `group`) BEFORE `connect()`: an event
+ * Register the durable event handlers (`message`, `receipt`, `group`, `edit`, `delete`, `reaction`) BEFORE `connect()`: an event
  * handled by no listener is still acked.
  *
  * The core is browser-safe: it uses only `fetch`, `crypto`, timers and the WebSocket constructor
@@ -32,6 +32,7 @@ import { OutgoingSends, type SendOptions } from './outgoing-sends.js';
 import { PendingReads } from './pending-reads.js';
 import { PresenceSubscriptions } from './presence-subscriptions.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+import { randomId } from './uuid.js';
 
 export class CourierClient {
   /** Registration calls, which need no token: `CourierClient.register.request(url, phone)`, `.verify(url, phone, code)`. */
@@ -184,6 +185,37 @@ export class CourierClient {
    */
   send(options: SendOptions): Promise<SentAnswer> {
     return this.#sends.send(options);
+  }
+
+  /**
+   * Sends `body` to the conversation `to` as an answer to the message `replyTo` (its serverId);
+   * the recipients get it with `message.replyTo`. `more` adds media, expiry or a client id.
+   */
+  reply(to: string, replyTo: string, body: string, more: Omit<SendOptions, 'to' | 'replyTo' | 'body'> = {}): Promise<SentAnswer> {
+    return this.#sends.send({ ...more, to, body, replyTo });
+  }
+
+  /**
+   * Replaces the text of one of this account's messages (`target`, its serverId) in the
+   * conversation `to` (the other user, or the groupId). The server allows it for 15 minutes by
+   * default; otherwise the promise rejects with `not_allowed`.
+   */
+  edit(to: string, target: string, body: string, id: string = randomId()): Promise<SentAnswer> {
+    if (body.trim() === '') return Promise.reject(new TypeError('an edit needs some text; to remove a message, deleteForEveryone() it'));
+    return this.#sends.submit({ type: 'edit', id, to, target, body });
+  }
+
+  /**
+   * Deletes one of this account's messages for everyone: devices that have not received it yet
+   * never will; the others get a `delete` event. Allowed for 48 hours by default.
+   */
+  deleteForEveryone(to: string, target: string, id: string = randomId()): Promise<SentAnswer> {
+    return this.#sends.submit({ type: 'delete', id, to, target });
+  }
+
+  /** Reacts to a message of the conversation with one emoji, replacing this account's earlier reaction; `""` takes it back. */
+  react(to: string, target: string, emoji: string, id: string = randomId()): Promise<SentAnswer> {
+    return this.#sends.submit({ type: 'react', id, to, target, emoji });
   }
 
   /**

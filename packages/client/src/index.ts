@@ -24,5 +24,6 @@ export { ReconnectBackoff, type BackoffOptions } from './reconnect-backoff.js';
 export { MemoryStorage, type ClientStorage } from './storage.js';
 export { socketUrl, httpBase } from './server-url.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';
+export { Conversation, conversationId, type MessageView, type ReactionCount } from './conversation.js';
 export { parseServerFrame, isDurable } from './frames.js';
 export type * from './frames.js';

@@ -58,6 +58,23 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`delivery on ${b
     assert.equal(new Set(seqs).size, 50);
   });
 
+  it('delivers a backlog of several store pages in order, each message once', { timeout: 60_000 }, async () => {
+    const alice = await t.connectNew();
+    const bob = await t.register();
+    // More than two pages of the inbox pump (256 each): the pages after the first are read ahead.
+    const count = 700;
+    for (let i = 0; i < count; i++) alice.client.send({ type: 'send', id: `p-${i}`, to: bob.userId, body: `#${i}` });
+    await alice.client.take('sent', count, 30_000);
+
+    const device = await t.connect(bob);
+    const messages = await device.take('message', count, 30_000);
+    assert.deepEqual(messages.map((m) => m.body), Array.from({ length: count }, (_, i) => `#${i}`));
+    device.send({ type: 'ack', upTo: messages[count - 1]!.seq });
+    alice.client.send({ type: 'send', id: 'p-marker', to: bob.userId, body: 'marker' });
+    const next = await device.take('message', 1);
+    assert.equal(next[0]!.body, 'marker', 'nothing was pushed twice before the marker');
+  });
+
   it('pushes unacked events again after a reconnect, and acked ones never', async () => {
     const alice = await t.connectNew();
     const bob = await t.register();

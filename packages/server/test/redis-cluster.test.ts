@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { directoryKey, RedisBus } from '../src/adapters/bus/redis/redis-bus.js';
 import { RedisRateLimiter } from '../src/adapters/rate-limiter/redis/redis-rate-limiter.js';
 import { runBusContract } from './support/bus-contract.js';
+import { BusRecorder } from './support/bus-recorder.js';
 import { createTestDatabase } from './support/postgres-database.js';
 import { runRateLimiterContract } from './support/rate-limiter-contract.js';
 import { RedisClusterServers } from './support/redis-cluster.js';
@@ -34,6 +36,29 @@ runBusContract(
 );
 
 runRateLimiterContract('RedisRateLimiter on a Redis Cluster', () => new RedisRateLimiter({ url: servers.url, keyPrefix: `courier-test:${randomBytes(4).toString('hex')}:rate:` }));
+
+describe('RedisBus on a Redis Cluster, many devices', () => {
+  it('refreshes, lists and releases thousands of devices in calls of one slot each', { timeout: 30_000 }, async () => {
+    const holder = new RedisBus({ url: servers.url, nodeId: 'many-holder', keyPrefix: 'courier-many:', directoryTtlMs: TTL_MS, onError: (err) => errors.push(err) });
+    const other = new RedisBus({ url: servers.url, nodeId: 'many-other', keyPrefix: 'courier-many:', directoryTtlMs: TTL_MS, onError: (err) => errors.push(err) });
+    // 2,000 users over 16,384 slots: about a hundred slots hold two or more of them, so some
+    // calls carry several keys, which a cluster refuses unless they share the slot.
+    const users = Array.from({ length: 2000 }, (_, i) => `+1555${String(i).padStart(7, '0')}`);
+    try {
+      await holder.start(new BusRecorder());
+      await other.start(new BusRecorder());
+      await Promise.all(users.map((user, i) => holder.claimDevice(user, `c-${i}`)));
+      // Twice the TTL: only the holder's refreshes keep the entries.
+      await sleep(TTL_MS * 2);
+      assert.equal((await other.onlineUsers(users)).size, users.length);
+      await holder.close();
+      assert.equal((await other.onlineUsers(users)).size, 0, 'closing released every entry');
+      assert.deepEqual(errors, []);
+    } finally {
+      await Promise.all([holder.close(), other.close()]);
+    }
+  });
+});
 
 describe('two nodes on a Redis Cluster', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -169,6 +169,27 @@ describe('PostgresStore as two cluster nodes', () => {
     assert.equal((await nodes.a().readInbox('+15552000002', 0, 10)).length, 1);
   });
 
+  test('the expiry sweep run by both nodes at once handles each expired message once', async () => {
+    const [author, ...readers] = ['+15556000001', '+15556000002', '+15556000003'];
+    await register(nodes.a(), author!, ...readers);
+    const count = 300;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        nodes.a().sendMessage({ ...message(author!, `exp-${i}`, 'g-exp'), group: 'g-exp', expiresIn: 60 }, readers),
+      ),
+    );
+    const due = 1_700_000_000_000 + 60_000;
+    // Small batches, many rounds: both nodes are in the table at the same time.
+    const sweepAll = async (store: PostgresStore) => {
+      let handled = 0;
+      for (let n = await store.expireMessages(due, 7); n > 0; n = await store.expireMessages(due, 7)) handled += n;
+      return handled;
+    };
+    const [byA, byB] = await Promise.all([sweepAll(nodes.a()), sweepAll(nodes.b())]);
+    assert.equal(byA + byB, count, `each message handled once (a: ${byA}, b: ${byB})`);
+    for (const reader of readers) assert.deepEqual(await nodes.b().readInbox(reader, 0, 1000), []);
+  });
+
   test('read by two nodes at once gives one read receipt', async () => {
     await register(nodes.a(), '+15553000001', '+15553000002');
     const sent = await nodes.a().sendMessage(message('+15553000001', 'r1', '+15553000002'), ['+15553000002']);

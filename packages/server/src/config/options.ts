@@ -35,6 +35,8 @@ export const optionSpecs = [
   { flag: 'send-buffer-bytes', kind: 'integer', default: 1048576, help: 'bytes queued on a socket before the session stops pushing until it drains' },
   { flag: 'max-group-size', kind: 'integer', default: 1024, help: 'most members a group may have' },
   { flag: 'max-media-bytes', kind: 'integer', default: 67108864, help: 'largest media upload, in bytes' },
+  { flag: 'edit-window', kind: 'integer', default: 900, help: 'seconds after sending during which the author may edit a message' },
+  { flag: 'delete-window', kind: 'integer', default: 172800, help: 'seconds after sending during which the author may delete a message for everyone' },
   { flag: 'media-retention-days', kind: 'integer', default: 30, help: 'days an unreferenced media blob is kept' },
   { flag: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
   { flag: 'tls-cert', kind: 'string', help: 'PEM certificate file: serve HTTPS and WSS (with --tls-key)' },

@@ -1,6 +1,7 @@
 import { CourierError } from '../domain/errors.js';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { MessageFacts } from '../domain/message-actions.js';
 import type { PushTarget } from '../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../ports/store.js';
 
@@ -93,6 +94,19 @@ export class TimedStore implements Store {
     const receipts = await this.write('markRead', () => this.inner.markRead(reader, serverIds, now));
     this.observer.messagesRead(receiptCount(receipts, 'read'));
     return receipts;
+  }
+
+  earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.counted('earlierAnswer', () => this.inner.earlierAnswer(sender, clientId));
+  }
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.counted('messageFacts', () => this.inner.messageFacts(serverId));
+  }
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    return this.write('storeAction', () => this.inner.storeAction(action, recipients));
+  }
+  expireMessages(now: number, limit: number): Promise<number> {
+    return this.write('expireMessages', () => this.inner.expireMessages(now, limit));
   }
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {

@@ -1,5 +1,6 @@
-import type { Appended, DurableEvent, InboxEntry, MessageEvent, ReceiptEvent } from '../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent, ReceiptEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { MessageFacts } from '../domain/message-actions.js';
 import type { PushTarget } from '../domain/push-target.js';
 
 /**
@@ -14,8 +15,10 @@ import type { PushTarget } from '../domain/push-target.js';
  *   reader that has seen seq N has seen every event below N that was not yet acked.
  * - Group commit: adapters may batch writes that arrive together into one transaction; each
  *   promise still resolves only after its own write is committed.
- * - Idempotency: `sendMessage` with a (sender, clientId) already used appends nothing and
- *   returns the first message's serverId and ts.
+ * - Idempotency: `sendMessage` or `storeAction` with a (sender, clientId) already used, by either,
+ *   appends nothing and returns the first serverId and ts.
+ * - No text after delivery: of a message whose copies are all acked, deleted or expired, only its
+ *   facts (author, to, recipients, ts; see `messageFacts`) remain, until `sweep` forgets them.
  */
 export interface Store {
   /** Creates or upgrades the schema; safe to call by several nodes at once. */
@@ -64,6 +67,8 @@ export interface Store {
    * `message.to` is kept as given (a userId, or the groupId of a group message).
    * Idempotent per (message.from, message.id): a repeat appends nothing and answers
    * `duplicate: true` with the first serverId and ts.
+   * In the same transaction it records the message's facts (for actions on it) and, when it has an
+   * `expiresIn`, the time at which `expireMessages` deletes its undelivered copies.
    */
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult>;
 
@@ -90,6 +95,29 @@ export interface Store {
    * gives at most one read receipt.
    */
   markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]>;
+
+  // Message actions -----------------------------------------------------------
+
+  /** The answer first given to this (sender, clientId), by `sendMessage` or `storeAction`. */
+  earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined>;
+
+  /** What actions on a message are checked against; undefined when unknown, deleted or swept. */
+  messageFacts(serverId: string): Promise<MessageFacts | undefined>;
+
+  /**
+   * Stores an action (edit, delete, reaction) in the inbox of every recipient, in one transaction,
+   * idempotent like `sendMessage` (same key space). A `delete` also, in the same transaction,
+   * removes every copy of its target still in an inbox (of its recipients and of its author) and
+   * forgets the target's facts, so that no later action finds it.
+   */
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult>;
+
+  /**
+   * Deletes from every inbox the copies of messages whose expiry is at or before `now`, for at
+   * most `limit` messages, and answers how many messages it handled. Safe to run on several nodes
+   * at once: each expired message is handled by one of them (the others skip it, without waiting).
+   */
+  expireMessages(now: number, limit: number): Promise<number>;
 
   // Groups ------------------------------------------------------------------
 
@@ -136,7 +164,7 @@ export interface Store {
 
   // Housekeeping and gauges ---------------------------------------------------
 
-  /** Deletes expired codes, idempotency keys and read trackers older than their time. */
+  /** Deletes expired codes, and idempotency keys, read trackers and message facts older than their time. */
   sweep(now: number, keepFor: RetentionTimes): Promise<void>;
   /** Undelivered events in all inboxes, and the time of the oldest (undefined when none). */
   backlog(): Promise<{ events: number; oldestTs?: number }>;
@@ -169,6 +197,8 @@ export interface RetentionTimes {
   idempotencyMs: number;
   /** How long a delivered message can still be marked read, in ms. */
   readTrackingMs: number;
+  /** How long actions may refer to a message (the longest action window), in ms. */
+  messageFactsMs: number;
 }
 
 export type { ReceiptEvent };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
+import type { Appended, DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   to: string;
   body?: string;
   media?: MediaRef;
+  replyTo?: string;
+  expiresIn?: number;
 }
 
 export interface CheckedMessage {
@@ -51,7 +53,7 @@ export class MessagingService {
     if (message.body !== undefined && message.body.trim() === '') {
       throw new CourierError('invalid_frame', 'A body must contain some text; leave "body" out to send media alone.');
     }
-    const { recipients, group } = await this.recipientsOf(from, message.to);
+    const { recipients, group } = await this.audience(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
     return {
       recipients,
@@ -64,6 +66,8 @@ export class MessagingService {
         ...(message.body === undefined ? {} : { body: message.body }),
         ...(message.media === undefined ? {} : { media: message.media }),
         ...(group === undefined ? {} : { group }),
+        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
+        ...(message.expiresIn === undefined ? {} : { expiresIn: message.expiresIn }),
       },
     };
   }
@@ -76,8 +80,16 @@ export class MessagingService {
    */
   async store(checked: CheckedMessage): Promise<SentAnswer> {
     const result = await this.messages.sendMessage(checked.message, checked.recipients);
-    if (!result.duplicate) notifyAppended(this.bus, result.appended).catch(this.onLostSignal);
+    if (!result.duplicate) this.announce(result.appended);
     return { id: checked.message.id, serverId: result.serverId, ts: result.ts };
+  }
+
+  /**
+   * Signals the devices of events just stored, without waiting: the answer to the sender need not
+   * wait for the bus, and a lost signal costs latency only (the events are stored).
+   */
+  announce(appended: Appended[]): void {
+    notifyAppended(this.bus, appended).catch(this.onLostSignal);
   }
 
   /** Unacked events of the device's inbox after `afterSeq`, oldest first. */
@@ -103,12 +115,21 @@ export class MessagingService {
 
   /** Passes typing on to the online recipients; nothing is stored. */
   async typing(from: string, to: string, active: boolean): Promise<void> {
-    const { recipients } = await this.recipientsOf(from, to);
+    const { recipients } = await this.audience(from, to);
     const frame = { type: 'typing', from, to, active };
     await Promise.all(recipients.map((userId) => this.bus.signalDevice(userId, { kind: 'frame', frame })));
   }
 
-  private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
+  /** True for a message whose expiry has passed: it must not reach a device any more. */
+  hasExpired(event: DurableEvent): boolean {
+    return event.type === 'message' && event.expiresIn !== undefined && this.now() >= event.ts + event.expiresIn * 1000;
+  }
+
+  /**
+   * Who a message from `from` to `to` reaches: the user, or the group's other members. Throws
+   * `unknown_user` or `not_member`.
+   */
+  async audience(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
       if (!this.knownUsers.has(to)) {
         const known = await this.messages.existingUsers([to]);

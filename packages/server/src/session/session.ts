@@ -2,17 +2,20 @@ import type { DurableEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeviceSignal } from '../ports/bus.js';
-import type { MessagingService } from '../services/messaging-service.js';
+import type { MessageActionsService } from '../services/message-actions-service.js';
+import type { MessagingService, SentAnswer } from '../services/messaging-service.js';
 import type { PresenceService } from '../services/presence-service.js';
 import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
 import type { Connection } from './connection.js';
+import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
 import type { SessionRegistry } from './session-registry.js';
 
 export interface SessionDeps {
   registration: RegistrationService;
   messaging: MessagingService;
+  actions: MessageActionsService;
   presence: PresenceService;
   registry: SessionRegistry;
   logger: Logger;
@@ -26,6 +29,9 @@ export interface SessionObserver {
   pushed?(event: DurableEvent): void;
   authenticated?(session: Session): void;
 }
+
+/** Shared by the node's sessions: a group message's members get the same text, seq aside. */
+const eventText = new EventText();
 
 export const CloseCodes = {
   revoked: 4001,
@@ -62,7 +68,9 @@ export class Session {
     this.pump = new InboxPump({
       read: (afterSeq, limit) => deps.messaging.pending(this.userId!, afterSeq, limit),
       push: (event) => {
-        this.sendFrame(event);
+        // A disappearing message the sweep has not reached yet must still never be shown.
+        if (deps.messaging.hasExpired(event)) return;
+        this.sendText(eventText.of(event));
         deps.observer?.pushed?.(event);
       },
       canPush: () => this.state === 'ready' && connection.isOpen && this.bufferedBytes < deps.settings.sendBufferBytes,
@@ -94,8 +102,22 @@ export class Session {
     switch (frame.type) {
       case 'auth':
         return this.sendError('already_authenticated', 'This connection is already authenticated.');
-      case 'send':
-        return this.send(frame);
+      case 'send': {
+        const { messaging } = this.deps;
+        return this.submit(frame.id, async () => {
+          const checked = await messaging.check(this.userId!, frame);
+          return () => messaging.store(checked);
+        });
+      }
+      case 'edit':
+      case 'delete':
+      case 'react': {
+        const { actions } = this.deps;
+        return this.submit(frame.id, async () => {
+          const checked = await actions.check(this.userId!, frame);
+          return () => actions.store(checked);
+        });
+      }
       case 'ack':
         return this.ack(frame.upTo);
       case 'read':
@@ -133,8 +155,11 @@ export class Session {
   }
 
   sendFrame(frame: object): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (!this.connection.isOpen) return;
-    const text = JSON.stringify(frame);
     const bytes = Buffer.byteLength(text);
     this.bufferedBytes += bytes;
     this.connection.send(text, () => {
@@ -201,17 +226,20 @@ export class Session {
     this.pump.start(latestSeq);
   }
 
-  private async send(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
+  /**
+   * A send or an action: `check` runs after the previous frame's check and answers how to store.
+   * Checks run one after another, and each write goes to the store as soon as its own check is
+   * done: the store then sees this device's sends and actions in frame order (so do their seqs
+   * and their `sent` answers), while their commits still share transactions.
+   */
+  private async submit(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
     const started = performance.now();
-    // Checks run one after another, and each message goes to the store as soon as its own check
-    // is done: the store then sees this device's sends in frame order (so do their seqs and their
-    // `sent` answers), while their commits still share transactions.
     const handedOver = this.sendOrder.then(async () => {
-      const checked = await this.deps.messaging.check(this.userId!, frame);
-      return { stored: this.deps.messaging.store(checked) };
+      const store = await check();
+      return { stored: store() };
     });
     this.sendOrder = handedOver.catch(() => undefined);
-    await this.guard(frame.id, async () => {
+    await this.guard(id, async () => {
       const sent = await (await handedOver).stored;
       this.sendFrame({ type: 'sent', ...sent });
       this.deps.observer?.sent?.(performance.now() - started);

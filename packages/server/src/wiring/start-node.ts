@@ -24,6 +24,8 @@ import { NodeMetrics } from '../observability/metrics.js';
 import { nodeReadings } from '../observability/node-readings.js';
 import { TimedStore } from '../observability/timed-store.js';
 import { HealthService } from '../services/health-service.js';
+import { factsRetentionMs } from '../domain/message-actions.js';
+import { MessageActionsService } from '../services/message-actions-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
 import { PushHosts } from '../services/push/push-hosts.js';
@@ -51,8 +53,18 @@ const PRESENCE_CHECK_MS = 5_000;
 /** How long one request to a push service or gateway may take. */
 const PUSH_TIMEOUT_MS = 10_000;
 
+/** What an embedding program (a test, say) may replace. */
+export interface NodeOverrides {
+  /** The clock of messages, action windows and expiry (default Date.now). */
+  now?: () => number;
+}
+
+/** How long after a message its recipients and author may react to it (the contract's 30 days). */
+const REACT_WINDOW_MS = 30 * DAY;
+
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
-export async function startNode(options: Options): Promise<CourierNode> {
+export async function startNode(options: Options, overrides: NodeOverrides = {}): Promise<CourierNode> {
+  const now = overrides.now ?? Date.now;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
   if (options.codeSecret !== undefined && options.codeSecret.length < 16) throw new OptionError('--code-secret takes at least 16 characters');
   if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
@@ -103,7 +115,9 @@ export async function startNode(options: Options): Promise<CourierNode> {
       },
     }),
   });
-  const messaging = new MessagingService(store, bus, Date.now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
+  const messaging = new MessagingService(store, bus, now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
+  const windows = { editMs: options.editWindow * 1000, deleteMs: options.deleteWindow * 1000, reactMs: REACT_WINDOW_MS };
+  const actions = new MessageActionsService(store, messaging, windows, now);
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
@@ -148,6 +162,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
     {
       registration,
       messaging,
+      actions,
       presence,
       registry,
       logger,
@@ -174,7 +189,10 @@ export async function startNode(options: Options): Promise<CourierNode> {
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
     sweeping = Promise.all([
-      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      store
+        .sweep(now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, messageFactsMs: factsRetentionMs(windows) })
+        .catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      actions.expire().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed')),
       media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
     ]);
   }, MINUTE);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CourierError } from '../../src/domain/errors.js';
-import type { Appended, DurableEvent, GroupEvent, InboxEntry, MessageEvent } from '../../src/domain/events.js';
+import type { Appended, DurableEvent, GroupEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../src/domain/events.js';
 import type { Group } from '../../src/domain/group.js';
 import type { PushTarget } from '../../src/domain/push-target.js';
 import type { MediaRecord, RetentionTimes, SendResult, Store } from '../../src/ports/store.js';
@@ -658,6 +658,121 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe('message actions', () => {
+      test('sendMessage keeps the facts of a message (never its text) for actions on it', async ({ store }) => {
+        await register(store, A, B, C);
+        const direct = message(A, B, { body: 'secret' });
+        await send(store, direct);
+        assert.deepEqual(await store.messageFacts(direct.serverId), { serverId: direct.serverId, author: A, to: B, recipients: [B], ts: T0 });
+        const inGroup = message(A, 'g1', { group: 'g1', ts: T0 + 5 });
+        await store.sendMessage(inGroup, [B, C, B]);
+        const facts = await store.messageFacts(inGroup.serverId);
+        assert.deepEqual({ ...facts, recipients: [...(facts?.recipients ?? [])].sort() }, {
+          serverId: inGroup.serverId,
+          author: A,
+          to: 'g1',
+          recipients: [B, C].sort(),
+          ts: T0 + 5,
+        });
+        assert.equal(await store.messageFacts('no-such-message'), undefined);
+        await store.sendMessage({ ...direct, serverId: randomUUID(), to: C }, [C]);
+        assert.equal((await store.messageFacts(direct.serverId))?.to, B, 'a repeated client id records nothing');
+      });
+
+      test('storeAction appends to every recipient and answers like a send', async ({ store }) => {
+        await register(store, A, B, C);
+        const target = await send(store, message(A, B));
+        const edit = action('edit', A, B, target.serverId, { body: 'fixed' });
+        const result = await store.storeAction(edit, [B, B]);
+        assert.deepEqual(result, { serverId: edit.serverId, ts: edit.ts, duplicate: false, appended: [{ userId: B, event: { ...edit, seq: 2 } }] });
+        assert.deepEqual(await store.readInbox(B, 1, 10), [{ ...edit, seq: 2 }]);
+        const reaction = action('reaction', B, 'g1', target.serverId, { emoji: '👍', group: 'g1' });
+        const reacted = await store.storeAction(reaction, [A, C]);
+        assert.deepEqual(normalize(reacted.appended), normalize([
+          { userId: A, event: { ...reaction, seq: 1 } },
+          { userId: C, event: { ...reaction, seq: 1 } },
+        ]));
+      });
+
+      test('storeAction is idempotent per (sender, client id), shared with sendMessage', async ({ store }) => {
+        await register(store, A, B);
+        const sent = await send(store, message(A, B, { id: 'shared-id' }));
+        assert.deepEqual(await store.earlierAnswer(A, 'shared-id'), { serverId: sent.serverId, ts: T0 });
+        assert.equal(await store.earlierAnswer(B, 'shared-id'), undefined);
+        const reused = await store.storeAction(action('edit', A, B, sent.serverId, { id: 'shared-id', body: 'x' }), [B]);
+        assert.deepEqual(reused, { serverId: sent.serverId, ts: T0, duplicate: true, appended: [] });
+
+        const react = action('reaction', A, B, sent.serverId, { emoji: '🎉' });
+        const first = await store.storeAction(react, [B]);
+        const again = await store.storeAction({ ...react, serverId: randomUUID(), ts: T0 + 9 }, [B]);
+        assert.deepEqual(again, { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] });
+        assert.deepEqual(await store.earlierAnswer(A, react.id), { serverId: react.serverId, ts: react.ts });
+        assert.equal((await store.readInbox(B, 0, 10)).length, 2, 'the message and one reaction');
+      });
+
+      test('a delete removes every undelivered copy of its target and forgets it', async ({ store }) => {
+        await register(store, A, B, C);
+        const before = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C]);
+        const target = await store.sendMessage(message(A, 'g1', { group: 'g1', body: 'oops' }), [B, C]);
+        const after = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C]);
+        await store.ackUpTo(C, 3, T0 + 1); // C has all three already
+        const del = action('delete', A, 'g1', target.serverId, { group: 'g1' });
+        const stored = await store.storeAction(del, [B, C]);
+        assert.deepEqual(normalize(stored.appended), normalize([
+          { userId: B, event: { ...del, seq: 4 } },
+          { userId: C, event: { ...del, seq: 4 } },
+        ]));
+        assert.deepEqual(
+          (await store.readInbox(B, 0, 10)).map((e) => [e.seq, e.type === 'message' ? e.serverId : e.type]),
+          [[1, before.serverId], [3, after.serverId], [4, 'delete']],
+          'the target is gone from the inbox, the rest keeps its seqs',
+        );
+        assert.equal(await store.messageFacts(target.serverId), undefined);
+        assert.ok(await store.messageFacts(before.serverId), 'other messages keep their facts');
+        assert.deepEqual(await store.readInbox(C, 3, 10), [{ ...del, seq: 4 }]);
+        // Acking past the gap delivers what was there; the deleted message gives no receipt.
+        const receipts = await store.ackUpTo(B, 4, T0 + 2);
+        assert.deepEqual(receipts.flatMap((r) => (r.event.type === 'receipt' ? r.event.serverIds : [])).sort(), [before.serverId, after.serverId].sort());
+      });
+
+      test('expireMessages deletes the copies of messages past their expiry, once, within its limit', async ({ store }) => {
+        await register(store, A, B, C);
+        const lasting = await send(store, message(A, B));
+        const soon = await store.sendMessage(message(A, 'g1', { group: 'g1', expiresIn: 60 }), [B, C]);
+        const later = await send(store, message(A, B, { expiresIn: 120, ts: T0 + 1 }));
+        assert.equal(await store.expireMessages(T0 + 59_999, 10), 0);
+        assert.equal((await store.readInbox(B, 0, 10)).length, 3);
+
+        assert.equal(await store.expireMessages(T0 + 60_000, 10), 1);
+        assert.deepEqual((await store.readInbox(B, 0, 10)).map(serverIdOf), [lasting.serverId, later.serverId]);
+        assert.deepEqual(await store.readInbox(C, 0, 10), []);
+        assert.equal(await store.expireMessages(T0 + 60_000, 10), 0, 'handled once');
+        assert.ok(await store.messageFacts(soon.serverId), 'its facts stay for the action windows');
+
+        await send(store, message(A, C, { expiresIn: 60, ts: T0 + 2 }));
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 1, 'limit');
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 1);
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 0);
+        assert.deepEqual((await store.readInbox(B, 0, 10)).map(serverIdOf), [lasting.serverId]);
+        assert.deepEqual(await store.readInbox(C, 0, 10), []);
+      });
+
+      test('sweep forgets facts after their time, but not before the message expired', async ({ store }) => {
+        await register(store, A, B);
+        const old = await send(store, message(A, B));
+        const expiring = await send(store, message(A, B, { expiresIn: 90 * 24 * 3600 }));
+        await store.sweep(T0 + RETENTION.messageFactsMs / 2, RETENTION);
+        assert.ok(await store.messageFacts(old.serverId));
+        await store.sweep(T0 + RETENTION.messageFactsMs * 10, RETENTION);
+        assert.equal(await store.messageFacts(old.serverId), undefined);
+        assert.ok(await store.messageFacts(expiring.serverId), 'kept until its expiry is handled');
+        const expiry = T0 + 90 * 24 * 3600 * 1000;
+        assert.equal(await store.expireMessages(expiry, 10), 1);
+        await store.sweep(expiry, RETENTION);
+        assert.equal(await store.messageFacts(expiring.serverId), undefined);
+      });
+    });
+
     describe('push targets', () => {
       const webpush: PushTarget = {
         kind: 'webpush',
@@ -701,7 +816,6 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await store.pendingCounts(B), { events: 2, messages: 1 });
         assert.deepEqual(await store.pendingCounts(A), { events: 1, messages: 0 }, "A's delivered receipt");
       });
-
     });
 
     describe('restart', () => {
@@ -759,7 +873,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 // Fixtures -------------------------------------------------------------------
 
 const T0 = 1_700_000_000_000;
-const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000 };
+const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000, messageFactsMs: 10_000 };
 
 function user(n: number): string {
   return `+1555${String(n).padStart(7, '0')}`;
@@ -780,6 +894,17 @@ type NewMessage = Omit<MessageEvent, 'seq' | 'type'>;
 
 function message(from: string, to: string, extra: Partial<NewMessage> = {}): NewMessage {
   return { serverId: randomUUID(), id: randomUUID(), from, to, ts: T0, body: 'hi', ...extra };
+}
+
+/** An action on `target`, before its seq. */
+function action<T extends NewActionEvent['type']>(
+  type: T,
+  from: string,
+  to: string,
+  target: string,
+  extra: Partial<Extract<NewActionEvent, { type: T }>> = {},
+): Extract<NewActionEvent, { type: T }> {
+  return { type, serverId: randomUUID(), id: randomUUID(), from, to, ts: T0 + 100, target, ...extra } as Extract<NewActionEvent, { type: T }>;
 }
 
 /** Sends a direct message to its `to`. */

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 import { withBusCommands, type BusCommands } from './bus-scripts.js';
 import { formatHolder, parseHolder, type Holder } from './holder.js';
@@ -37,8 +38,7 @@ export function directoryKey(keyPrefix: string, userId: string): string {
  * extends for its devices every TTL/3, so the entries of a node that died expire by themselves.
  * The braces are a Redis Cluster hash tag: every key of one user lives in one slot, so a script
  * about one user runs on one master. A script over many users (refresh, release) is sent as one
- * call in a single Redis and as one call per user in a cluster, where keys of different users
- * sit on different masters.
+ * call per CHUNK devices in a single Redis, and in a cluster as one call per slot.
  * Signals: each node subscribes to `<prefix>node:<nodeId>`; a signal is published to the holder's
  * channel by a script that reads the holder in the same step. Signals to devices of this node skip
  * pub/sub; both paths go through the one command connection, whose replies come in order, so the
@@ -213,23 +213,23 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * The items split into script calls: chunks of CHUNK in a single Redis; in a cluster, one call
-   * per user, since one call's keys must share a slot and only one user's keys do.
+   * The items split into script calls of at most CHUNK keys. In a cluster one call's keys must
+   * share a slot, so the items are grouped by the slot of their key first (a node's devices
+   * spread over all 16,384 slots, a few per slot).
    */
   private batches<T>(items: T[], userOf: (item: T) => string): T[][] {
-    if (!this.clustered) {
-      const out: T[][] = [];
-      for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-      return out;
-    }
-    const byUser = new Map<string, T[]>();
+    const groups = new Map<number, T[]>();
     for (const item of items) {
-      const user = userOf(item);
-      const batch = byUser.get(user);
-      if (batch === undefined) byUser.set(user, [item]);
-      else batch.push(item);
+      const slot = this.clustered ? calculateSlot(this.key(userOf(item))) : 0;
+      const group = groups.get(slot);
+      if (group === undefined) groups.set(slot, [item]);
+      else group.push(item);
     }
-    return [...byUser.values()];
+    const out: T[][] = [];
+    for (const group of groups.values()) {
+      for (let i = 0; i < group.length; i += CHUNK) out.push(group.slice(i, i + CHUNK));
+    }
+    return out;
   }
 
   private stop(): void {

@@ -35,14 +35,15 @@ export async function appendToInboxes(client: PoolClient, entries: readonly Inbo
 
   // Fan-out stores the same event in many inboxes: each distinct payload travels once, and rows
   // refer to it by its position (1-based, as WITH ORDINALITY counts).
-  await client.query(
-    `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
+  await client.query({
+    name: 'courier_append_inbox',
+    text: `INSERT INTO inbox (user_id, seq, kind, sender, server_id, media_hash, ts, payload)
      SELECT r.user_id, r.seq, e.kind, e.sender, e.server_id, e.media_hash, e.ts, e.payload
      FROM unnest($1::text[], $2::bigint[], $3::int[]) AS r(user_id, seq, ev)
      JOIN unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
           WITH ORDINALITY AS e(kind, sender, server_id, media_hash, ts, payload, ev) USING (ev)`,
-    [users, seqs, eventIndexes, ...events.columns()],
-  );
+    values: [users, seqs, eventIndexes, ...events.columns()],
+  });
   return appended;
 }
 
@@ -54,22 +55,24 @@ async function reserveSeqs(client: PoolClient, counts: Map<string, number>): Pro
   const users = [...counts.keys()];
   // LockRows runs above the sort: the rows are locked in user id order, the same in every
   // transaction, so two of them needing the same inboxes queue instead of deadlocking.
-  const locked = await client.query<{ user_id: string }>(
-    'SELECT user_id FROM accounts WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR UPDATE',
-    [users],
-  );
+  const locked = await client.query<{ user_id: string }>({
+    name: 'courier_lock_counters',
+    text: 'SELECT user_id FROM accounts WHERE user_id = ANY($1::text[]) ORDER BY user_id FOR UPDATE',
+    values: [users],
+  });
   if (locked.rows.length < users.length) {
     const found = new Set(locked.rows.map((row) => row.user_id));
     const missing = users.filter((userId) => !found.has(userId));
     throw new CourierError('unknown_user', `No account for ${missing.slice(0, 5).join(', ')}`, 404);
   }
-  const { rows } = await client.query<{ user_id: string; last_seq: string }>(
-    `UPDATE accounts a SET last_seq = a.last_seq + t.n
+  const { rows } = await client.query<{ user_id: string; last_seq: string }>({
+    name: 'courier_reserve_seqs',
+    text: `UPDATE accounts a SET last_seq = a.last_seq + t.n
      FROM unnest($1::text[], $2::bigint[]) AS t(u, n)
      WHERE a.user_id = t.u
      RETURNING a.user_id, a.last_seq`,
-    [users, [...counts.values()]],
-  );
+    values: [users, [...counts.values()]],
+  });
   const first = new Map<string, number>();
   for (const row of rows) first.set(row.user_id, Number(row.last_seq) - (counts.get(row.user_id) as number) + 1);
   return first;
@@ -94,7 +97,7 @@ class EventTable {
     let index = this.byPayload.get(payload);
     if (index === undefined) {
       this.kinds.push(event.type);
-      this.senders.push(event.type === 'message' ? event.from : event.by);
+      this.senders.push(event.type === 'receipt' || event.type === 'group' ? event.by : event.from);
       this.serverIds.push(event.type === 'message' ? event.serverId : null);
       this.mediaHashes.push(event.type === 'message' ? (event.media?.hash ?? null) : null);
       this.times.push(event.ts);

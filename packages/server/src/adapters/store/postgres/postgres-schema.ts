@@ -94,6 +94,20 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, device_id)
   );
   `,
+  `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT[] NOT NULL,
+    ts         BIGINT NOT NULL,
+    expires_at BIGINT
+  );
+  CREATE INDEX message_facts_ts ON message_facts (ts);
+  CREATE INDEX message_facts_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
 
 /** Where a list of migrations is recorded, and the advisory lock that serialises applying it. */

@@ -1,11 +1,13 @@
 import { Pool } from 'pg';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { expireMessages, messageFacts, storeAction } from './postgres-message-actions.js';
 import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
@@ -169,10 +171,11 @@ export class PostgresStore implements Store {
   }
 
   async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    const { rows } = await this.pool.query<{ seq: string; payload: string }>(
-      'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
-    );
+    const { rows } = await this.pool.query<{ seq: string; payload: string }>({
+      name: 'courier_read_inbox',
+      text: 'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      values: [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
+    });
     return rows.map((row) => eventFromRow(row.seq, row.payload));
   }
 
@@ -190,6 +193,29 @@ export class PostgresStore implements Store {
   markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
     if (serverIds.length === 0) return Promise.resolve([]);
     return this.writes.submit({ kind: 'read', reader, serverIds, now }) as Promise<Appended[]>;
+  }
+
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    const { rows } = await this.pool.query<{ server_id: string; ts: string }>(
+      'SELECT server_id, ts FROM idempotency WHERE sender = $1 AND client_id = $2',
+      [sender, clientId],
+    );
+    return rows[0] && { serverId: rows[0].server_id, ts: Number(rows[0].ts) };
+  }
+
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return messageFacts(this.pool, serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    return storeAction(this.pool, action, recipients);
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    return expireMessages(this.pool, now, limit);
   }
 
   // Groups ------------------------------------------------------------------
@@ -293,6 +319,7 @@ export class PostgresStore implements Store {
       await client.query('DELETE FROM codes WHERE expires_at <= $1', [now]);
       await client.query('DELETE FROM idempotency WHERE ts < $1', [now - keepFor.idempotencyMs]);
       await client.query('DELETE FROM read_tracking WHERE ts < $1', [now - keepFor.readTrackingMs]);
+      await client.query('DELETE FROM message_facts WHERE ts < $1 AND expires_at IS NULL', [now - keepFor.messageFactsMs]);
     });
   }
 

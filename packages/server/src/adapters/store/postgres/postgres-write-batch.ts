@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { Appended, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
 import type { SendResult } from '../../../ports/store.js';
 import { appendToInboxes } from './postgres-inbox.js';
+import { insertFacts } from './postgres-message-actions.js';
 
 /** The writes that go through group commit. */
 export type WriteJob =
@@ -38,6 +39,7 @@ export function writeWeight(job: WriteJob): number {
  */
 export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
   const claims = await claimIdempotencyKeys(client, jobs);
+  await rememberFacts(client, jobs, claims);
   const acks = ackBounds(jobs);
   const reads = readPairs(jobs);
   const locked = await lockInboxRows(client, acks, reads);
@@ -98,13 +100,14 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
   });
   if (senders.length === 0) return claims;
 
-  const inserted = await client.query<{ sender: string; client_id: string }>(
-    `INSERT INTO idempotency (sender, client_id, server_id, ts)
+  const inserted = await client.query<{ sender: string; client_id: string }>({
+    name: 'courier_claim_keys',
+    text: `INSERT INTO idempotency (sender, client_id, server_id, ts)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(s, c, id, ts) ORDER BY s, c
      ON CONFLICT (sender, client_id) DO NOTHING
      RETURNING sender, client_id`,
-    [senders, clientIds, serverIds, times],
-  );
+    values: [senders, clientIds, serverIds, times],
+  });
   const fresh = new Set(inserted.rows.map((row) => keyOf(row.sender, row.client_id)));
   const earlier = new Map<string, Claim>();
   if (fresh.size < senders.length) {
@@ -136,6 +139,15 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
     claims.set(index, claim);
   });
   return claims;
+}
+
+/** Records the facts of the batch's new messages, for later actions on them. */
+async function rememberFacts(client: PoolClient, jobs: readonly WriteJob[], claims: Map<number, Claim>): Promise<void> {
+  const fresh: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind === 'send' && claims.get(index)?.duplicate === false) fresh.push(job);
+  });
+  await insertFacts(client, fresh);
 }
 
 /** The highest upTo of each inbox acked in the batch. */
@@ -182,8 +194,9 @@ interface InboxRow {
  */
 async function lockInboxRows(client: PoolClient, acks: Map<string, number>, reads: ReadPairs): Promise<InboxRow[]> {
   if (acks.size === 0 && reads.readers.length === 0) return [];
-  const { rows } = await client.query<Omit<InboxRow, 'seq'> & { seq: string }>(
-    `SELECT x.user_id, x.seq, x.kind, x.sender, x.server_id, x.read FROM inbox x
+  const { rows } = await client.query<Omit<InboxRow, 'seq'> & { seq: string }>({
+    name: 'courier_lock_inbox_rows',
+    text: `SELECT x.user_id, x.seq, x.kind, x.sender, x.server_id, x.read FROM inbox x
      JOIN (
        SELECT i.user_id, i.seq FROM inbox i JOIN unnest($1::text[], $2::bigint[]) AS a(u, up)
          ON i.user_id = a.u AND i.seq <= a.up
@@ -193,8 +206,8 @@ async function lockInboxRows(client: PoolClient, acks: Map<string, number>, read
      ) w ON x.user_id = w.user_id AND x.seq = w.seq
      ORDER BY x.user_id, x.seq
      FOR UPDATE OF x`,
-    [[...acks.keys()], [...acks.values()], reads.readers, reads.serverIds],
-  );
+    values: [[...acks.keys()], [...acks.values()], reads.readers, reads.serverIds],
+  });
   return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
 }
 
@@ -211,10 +224,11 @@ async function deleteAcked(
   const result = new Map<number, InboxEntry[]>();
   const doomed = locked.filter((row) => row.seq <= (upTo.get(row.user_id) ?? -1));
   if (doomed.length > 0) {
-    await client.query(
-      `DELETE FROM inbox i USING unnest($1::text[], $2::bigint[]) AS t(u, s) WHERE i.user_id = t.u AND i.seq = t.s`,
-      [doomed.map((row) => row.user_id), doomed.map((row) => row.seq)],
-    );
+    await client.query({
+      name: 'courier_delete_acked',
+      text: `DELETE FROM inbox i USING unnest($1::text[], $2::bigint[]) AS t(u, s) WHERE i.user_id = t.u AND i.seq = t.s`,
+      values: [doomed.map((row) => row.user_id), doomed.map((row) => row.seq)],
+    });
   }
   // Locked rows come sorted by (user, seq).
   const byUser = new Map<string, InboxRow[]>();
@@ -242,18 +256,19 @@ async function deleteAcked(
   });
 
   if (tracking.length > 0) {
-    await client.query(
-      `INSERT INTO read_tracking (recipient, server_id, sender, ts, read)
+    await client.query({
+      name: 'courier_track_delivered',
+      text: `INSERT INTO read_tracking (recipient, server_id, sender, ts, read)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[])
        ON CONFLICT (recipient, server_id) DO NOTHING`,
-      [
+      values: [
         tracking.map((row) => row.user_id),
         tracking.map((row) => row.server_id),
         tracking.map((row) => row.sender),
         trackingTimes,
         tracking.map((row) => row.read),
       ],
-    );
+    });
   }
   return result;
 }

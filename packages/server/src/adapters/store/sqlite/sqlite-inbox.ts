@@ -23,12 +23,11 @@ export class SqliteInbox {
   ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
-    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
-      const first = this.q.firstSend.get(message.from, message.id)!;
-      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    }
-    const appended = this.#insert([...new Set(recipients)], serialise({ type: 'message', ...message }));
-    return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+    return this.fanOut({ type: 'message', ...message }, recipients, () => {
+      const expiresAt = message.expiresIn === undefined ? null : message.ts + message.expiresIn * 1000;
+      const to = JSON.stringify([...new Set(recipients)]);
+      this.q.rememberFacts.run(message.serverId, message.from, message.to, to, message.ts, expiresAt);
+    });
   }
 
   append(entries: InboxEntry[]): Appended[] {
@@ -75,6 +74,20 @@ export class SqliteInbox {
       addTo(read, delivered.sender, serverId);
     }
     return this.#receipts('read', read, reader, now);
+  }
+
+  /**
+   * Claims the event's (sender, client id) and appends it to every recipient's inbox, after
+   * `alsoDo` (which runs only for a first use of the id). A repeat appends nothing.
+   */
+  fanOut(event: Extract<NewEvent, { serverId: string; id: string; from: string }>, recipients: string[], alsoDo: () => void): SendResult {
+    if (this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts).changes === 0) {
+      const first = this.q.firstSend.get(event.from, event.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+    }
+    alsoDo();
+    const appended = this.#insert([...new Set(recipients)], serialise(event));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
   }
 
   #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {

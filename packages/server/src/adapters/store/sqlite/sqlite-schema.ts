@@ -96,6 +96,20 @@ const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX inbox_by_ts;
   `,
+  `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX message_facts_by_ts ON message_facts (ts);
+  CREATE INDEX message_facts_by_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */

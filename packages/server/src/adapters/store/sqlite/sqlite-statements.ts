@@ -19,6 +19,14 @@ export interface AckedRow {
   read: number;
 }
 
+export interface FactsRow {
+  serverId: string;
+  author: string;
+  to: string;
+  recipients: string;
+  ts: number;
+}
+
 export interface CodeRow {
   phone: string;
   codeHash: string;
@@ -117,6 +125,24 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
 
+    rememberFacts: stmt<[string, string, string, string, number, number | null]>(
+      `INSERT INTO message_facts (server_id, author, to_address, recipients, ts, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (server_id) DO NOTHING`,
+    ),
+    facts: stmt<[string], FactsRow>(
+      `SELECT server_id AS serverId, author, to_address AS "to", recipients, ts FROM message_facts WHERE server_id = ?`,
+    ),
+    forgetFacts: stmt<[string]>('DELETE FROM message_facts WHERE server_id = ?'),
+    /** Every copy of a message still in the inboxes of the given users (a JSON array). */
+    deleteCopies: stmt<[string, string]>(
+      `DELETE FROM inbox WHERE kind = 'message' AND server_id = ? AND user_id IN (SELECT value FROM json_each(?))`,
+    ),
+    dueExpiries: stmt<[number, number], FactsRow>(
+      `SELECT server_id AS serverId, author, to_address AS "to", recipients, ts FROM message_facts
+       WHERE expires_at <= ? ORDER BY expires_at LIMIT ?`,
+    ),
+    clearExpiry: stmt<[string]>('UPDATE message_facts SET expires_at = NULL WHERE server_id = ?'),
+
     /** The third parameter is a JSON array of [serverId, sender] pairs. */
     trackDelivered: stmt<[string, number, string]>(
       `INSERT INTO read_tracking (recipient, server_id, sender, read, ts)
@@ -162,6 +188,7 @@ export function prepareStatements(db: Database.Database) {
     sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at < ?'),
     sweepIdempotency: stmt<[number]>('DELETE FROM idempotency WHERE ts < ?'),
     sweepReadTracking: stmt<[number]>('DELETE FROM read_tracking WHERE ts < ?'),
+    sweepFacts: stmt<[number]>('DELETE FROM message_facts WHERE ts < ? AND expires_at IS NULL'),
   };
 }
 

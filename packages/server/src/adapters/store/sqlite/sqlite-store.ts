@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
 import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
 
@@ -62,6 +65,7 @@ export class SqliteStore implements Store {
     this.#statements = prepareStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
     this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -160,6 +164,27 @@ export class SqliteStore implements Store {
 
   markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
     return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
+  }
+
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.#q.firstSend.get(sender, clientId);
+  }
+
+  async messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.#messageActions.facts(serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.store(action, recipients));
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.expire(now, limit));
   }
 
   // Groups ------------------------------------------------------------------
@@ -273,6 +298,7 @@ export class SqliteStore implements Store {
       q.sweepCodes.run(now);
       q.sweepIdempotency.run(now - keepFor.idempotencyMs);
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
+      q.sweepFacts.run(now - keepFor.messageFactsMs);
     });
   }
 
@@ -285,6 +311,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #messageActions(): SqliteMessageActions {
+    if (!this.#actions) throw new Error('SqliteStore used before init()');
+    return this.#actions;
   }
 
   get #pushTable(): SqlitePush {
