@@ -14,7 +14,8 @@ import { CourierServer } from './support/server.js';
 
 let server: CourierServer;
 let home = '';
-const options = (extra: CliOptions = {}): CliOptions => ({ cwd: home, deadlineMs: 90_000, ...extra, env: { COURIER_HOME: join(home, 'courier') } });
+/** `profiles` names the COURIER_HOME: the healthy server's probe accounts are kept apart from the test doubles'. */
+const options = (profiles = 'courier'): CliOptions => ({ cwd: home, deadlineMs: 90_000, env: { COURIER_HOME: join(home, profiles) } });
 
 before(async () => {
   server = await CourierServer.start();
@@ -63,7 +64,7 @@ for (const [fault, kind] of [
     try {
       const result = await runCourier(
         ['probe', '--server', broken.url, '--sms-outbox', join(home, `${fault}-sms.jsonl`), '--once', '40', '--rate', '40', '--deadline', '20'],
-        options({ env: {} }),
+        options(`courier-${fault}`),
       );
       assert.equal(result.code, 1, show(result));
       assert.match(result.stdout, new RegExp(`BROKEN PROMISE \\(${kind}\\): message \\d+ from \\+1555\\d+ to \\+1555\\d+`));
@@ -73,6 +74,17 @@ for (const [fault, kind] of [
     }
   });
 }
+
+test('an account whose token the server refuses is registered again', { timeout: 60_000 }, async () => {
+  // Someone registered probe-1's phone elsewhere: its saved token is dead.
+  const { CourierClient } = await import('courier-chat-client/node');
+  await CourierClient.register.request(server.url, '+15550199001');
+  await CourierClient.register.verify(server.url, '+15550199001', await server.codeFor('+15550199001'));
+  const result = await runCourier(['probe', '--server', server.url, '--sms-outbox', server.smsOutbox, '--once', '6', '--rate', '20'], options());
+  assert.equal(result.code, 0, show(result));
+  assert.match(result.stdout, /registered probe account \+15550199001 \(profile "probe-1"\)/);
+  assert.doesNotMatch(result.stdout, /registered probe account \+15550199002/, 'the others are reused');
+});
 
 test('accounts that cannot be registered are explained, exit 2', { timeout: 30_000 }, async () => {
   const result = await runCourier(['probe', '--server', server.url, '--phones', '+15550198001,+15550198002', '--once', '1'], options());

@@ -1,6 +1,7 @@
 /**
  * The probe's synthetic accounts: CLI profiles `probe-1`, `probe-2`, ... (in ~/.courier/, beside
- * the person's own), registered once and reused by every later run against the same server.
+ * the person's own), registered once and reused by every later run against the same server (and
+ * registered again when the server refuses a saved token).
  *
  * Registering needs SMS codes. An operator gives the probe either the server's `--sms-outbox`
  * file (`--sms-outbox`, where the probe can read it: same machine or a shared volume), or
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { stdin, stdout } from 'node:process';
 import { createInterface } from 'node:readline/promises';
-import { CourierClient } from 'courier-chat-client/node';
+import { CourierApiError, CourierClient } from 'courier-chat-client/node';
 import { UsageError } from '../client-support/options.js';
 import { loadProfile, profilePath, saveProfile, type Profile } from '../client-support/profile.js';
 
@@ -37,13 +38,24 @@ export async function probeAccounts(phones: string[], source: AccountSource): Pr
   for (const [index, phone] of phones.entries()) {
     const name = profileName(index);
     const existing = existsSync(profilePath(name)) ? await loadProfile(name) : undefined;
-    if (existing !== undefined && existing.server === source.server && existing.phone === phone) {
+    if (existing !== undefined && existing.server === source.server && existing.phone === phone && (await tokenWorks(existing))) {
       profiles.push(existing);
       continue;
     }
     profiles.push(await registerAccount(name, phone, source));
   }
   return profiles;
+}
+
+/** False when the server refuses the token (the phone was registered again elsewhere): register again. */
+async function tokenWorks(profile: Profile): Promise<boolean> {
+  try {
+    await new CourierClient({ url: profile.server, token: profile.token }).listGroups();
+    return true;
+  } catch (err) {
+    if (err instanceof CourierApiError && err.code === 'unauthorized') return false;
+    throw err;
+  }
 }
 
 /** Registers (again) one probe account: a new code, read from the outbox or asked for. */
