@@ -27,7 +27,18 @@ import type { Listener } from './emitter.js';
 import { CourierSocketError } from './errors.js';
 import { FrameRouter } from './frame-router.js';
 import type { MediaRef, ReadyFrame, SentAnswer } from './frames.js';
-import { HttpApi, registration, vapidPublicKey, type DownloadOptions, type Group, type PushTarget, type RegistrationApi, type UploadBody } from './http-api.js';
+import { linkDevice, type LinkDeviceOptions, type PendingLink } from './device-link.js';
+import {
+  HttpApi,
+  registration,
+  vapidPublicKey,
+  type DeviceInfo,
+  type DownloadOptions,
+  type Group,
+  type PushTarget,
+  type RegistrationApi,
+  type UploadBody,
+} from './http-api.js';
 import { OutgoingSends, type SendOptions } from './outgoing-sends.js';
 import { PendingReads } from './pending-reads.js';
 import { PresenceSubscriptions } from './presence-subscriptions.js';
@@ -37,6 +48,15 @@ import { randomId } from './uuid.js';
 export class CourierClient {
   /** Registration calls, which need no token: `CourierClient.register.request(url, phone)`, `.verify(url, phone, code)`. */
   static readonly register: RegistrationApi = registration;
+
+  /**
+   * Makes this app a new device of an existing account: resolves at once with the link code to
+   * show (text or QR code); its `approved` resolves with the device's token once the account's
+   * primary approved the code (`approveLink`). Then `new CourierClient({ url, token })`.
+   */
+  static linkDevice(url: string, options?: LinkDeviceOptions): Promise<PendingLink> {
+    return linkDevice(url, options);
+  }
 
   readonly url: string;
   readonly #events = new ClientEventBus();
@@ -113,6 +133,11 @@ export class CourierClient {
   /** The account's userId, known once a connection was ready. */
   get userId(): string | undefined {
     return this.#connection.userId;
+  }
+
+  /** This device's id (1 for the primary), known once a connection to a v2 server was ready. */
+  get deviceId(): number | undefined {
+    return this.#connection.deviceId;
   }
 
   get token(): string | undefined {
@@ -251,6 +276,21 @@ export class CourierClient {
 
   downloadBytes(hash: string, signal?: AbortSignal): Promise<Uint8Array> {
     return this.#http.downloadBytes(hash, signal);
+  }
+
+  /** On the primary: approves the code a new device shows (`CourierClient.linkDevice`). */
+  approveLink(linkCode: string): Promise<{ deviceId: number; name: string }> {
+    return this.#http.approveLink(linkCode);
+  }
+
+  /** Every device of the account, with whether it is online. */
+  devices(): Promise<DeviceInfo[]> {
+    return this.#http.devices();
+  }
+
+  /** The primary removes any linked device; a linked device may remove itself. */
+  removeDevice(deviceId: number): Promise<void> {
+    return this.#http.removeDevice(deviceId);
   }
 
   /**

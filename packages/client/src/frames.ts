@@ -163,7 +163,10 @@ export interface ReceiptEvent {
   seq: number;
   status: ReceiptStatus;
   serverIds: string[];
+  /** The user whose device acked or read; your own userId for a read on another of your devices. */
   by: string;
+  /** Which of `by`'s devices it was (v2 servers). */
+  deviceId?: number;
   ts: number;
 }
 
@@ -192,6 +195,8 @@ export type DurableEvent = MessageEvent | ReceiptEvent | GroupEvent | ActionEven
 export interface ReadyFrame {
   type: 'ready';
   userId: string;
+  /** This device: 1 for the primary, 2 and up for linked devices (v2 servers). */
+  deviceId?: number;
   serverTime: number;
   /** The largest frame the server accepts (this server's addition; absent from others). */
   maxFrameBytes?: number;

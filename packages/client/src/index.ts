@@ -13,6 +13,7 @@ export {
   HttpApi,
   registration,
   vapidPublicKey,
+  type DeviceInfo,
   type DownloadOptions,
   type Group,
   type PushTarget,
@@ -20,6 +21,7 @@ export {
   type RegistrationApi,
   type UploadBody,
 } from './http-api.js';
+export { linkDevice, type LinkDeviceOptions, type LinkedDevice, type PendingLink } from './device-link.js';
 export { ReconnectBackoff, type BackoffOptions } from './reconnect-backoff.js';
 export { MemoryStorage, type ClientStorage } from './storage.js';
 export { socketUrl, httpBase } from './server-url.js';

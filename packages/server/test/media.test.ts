@@ -405,8 +405,8 @@ describe(`media retention (${name})`, () => {
   it('removes old unreferenced blobs, keeps those an undelivered message refers to until it is acked', async () => {
     const alice = '+15550000001';
     const bob = '+15550000002';
-    await store.registerDevice(alice, 'token-a', clock);
-    await store.registerDevice(bob, 'token-b', clock);
+    await store.registerPrimary(alice, 'token-a', clock);
+    await store.registerPrimary(bob, 'token-b', clock);
     const lonely = await put(randomBytes(2000));
     const attached = await put(randomBytes(3000));
     const message = {
@@ -417,7 +417,7 @@ describe(`media retention (${name})`, () => {
       ts: clock,
       media: { hash: attached.hash, mime: attached.mime, size: attached.size },
     };
-    const sent = await store.sendMessage(message, [bob]);
+    const sent = await store.sendMessage(message, [bob], 1);
 
     clock += DAY - 1;
     assert.equal(await media.sweep(), 0, 'nothing is older than the retention yet');
@@ -431,7 +431,7 @@ describe(`media retention (${name})`, () => {
     assert.ok(await kept(attached.hash), 'an undelivered message still refers to it');
     assert.ok(await kept(fresh.hash), 'younger than the retention');
 
-    await store.ackUpTo(bob, sent.appended[0]!.event.seq, clock);
+    await store.ackUpTo({ userId: bob, deviceId: 1 }, sent.appended[0]!.event.seq, clock);
     assert.equal(await media.sweep(), 1);
     assert.equal(await kept(attached.hash), false, 'delivered: nothing refers to it any more');
     assert.ok(await kept(fresh.hash));

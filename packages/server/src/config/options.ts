@@ -31,6 +31,8 @@ export const optionSpecs = [
   { flag: 'code-requests-per-address', kind: 'integer', default: 300, help: 'registration calls allowed per client address per 10 minutes' },
   { flag: 'code-verifies-per-phone', kind: 'integer', default: 10, help: 'code verifications allowed per phone per 10 minutes, from all addresses together' },
   { flag: 'code-secret', kind: 'string', help: 'key of the stored registration code hashes (default: made on first start and kept in the store)' },
+  { flag: 'max-linked-devices', kind: 'integer', default: 4, help: 'linked devices an account may have besides its primary' },
+  { flag: 'link-code-ttl', kind: 'integer', default: 300, help: 'seconds a device link code stays valid for approval' },
   { flag: 'max-frame-bytes', kind: 'integer', default: 65536, help: 'largest socket frame; a larger one closes the socket with 1009' },
   { flag: 'frame-rate', kind: 'integer', default: 500, help: 'socket frames per second a connection may send (bursts of twice that)' },
   { flag: 'max-sends-in-flight', kind: 'integer', default: 1000, help: 'sends one connection may have waiting for their answer; past it a send gets error too_many_in_flight' },

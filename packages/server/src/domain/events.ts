@@ -70,6 +70,8 @@ export interface ReceiptEvent {
   status: ReceiptStatus;
   serverIds: string[];
   by: string;
+  /** The device of `by` whose ack or read gave the receipt (v2). */
+  deviceId?: number;
   ts: number;
 }
 
@@ -100,14 +102,19 @@ export type NewActionEvent = DistributiveOmit<ActionEvent, 'seq'>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** One event for one inbox. */
+/**
+ * One event for the inboxes of every device of `userId` (as the store finds them when it
+ * commits), except `exceptDevice`: the device an action came from never gets its own echo.
+ */
 export interface InboxEntry {
   userId: string;
   event: NewEvent;
+  exceptDevice?: number;
 }
 
-/** Where an event landed: the owner of the inbox and the event with its `seq`. */
+/** Where an event landed: the inbox (user and device) and the event with its `seq`. */
 export interface Appended {
   userId: string;
+  deviceId: number;
   event: DurableEvent;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DeviceAddress } from '../domain/device.js';
 import { CourierError } from '../domain/errors.js';
 import type { NewActionEvent } from '../domain/events.js';
 import { authoriseAction, isOneGrapheme, type ActionKind, type ActionWindows } from '../domain/message-actions.js';
@@ -7,7 +8,7 @@ import type { ActionFrame } from '../session/client-frames.js';
 import type { MessagingService, SentAnswer } from './messaging-service.js';
 
 /** An action ready to store, or the answer already given to its client id. */
-export type CheckedAction = { repeat: SentAnswer } | { action: NewActionEvent; recipients: string[] };
+export type CheckedAction = { repeat: SentAnswer } | { action: NewActionEvent; recipients: string[]; fromDevice: number };
 
 /** Messages that disappear: how many expired ones one sweep step handles. */
 const EXPIRY_BATCH = 500;
@@ -30,7 +31,8 @@ export class MessageActionsService {
    * if the target has since been deleted or grown too old); otherwise the target, the actor's
    * rights and the window. Throws `not_allowed` or `invalid_frame`.
    */
-  async check(from: string, frame: ActionFrame): Promise<CheckedAction> {
+  async check(actor: DeviceAddress, frame: ActionFrame): Promise<CheckedAction> {
+    const from = actor.userId;
     const earlier = await this.messages.earlierAnswer(from, frame.id);
     if (earlier !== undefined) return { repeat: { id: frame.id, ...earlier } };
     if (frame.type === 'edit' && frame.body.trim() === '') {
@@ -50,13 +52,16 @@ export class MessageActionsService {
         : frame.type === 'delete'
           ? { type: 'delete', ...common }
           : { type: 'reaction', ...common, emoji: frame.emoji };
-    return { action, recipients };
+    return { action, recipients, fromDevice: actor.deviceId };
   }
 
-  /** Stores a checked action for every recipient, then answers (like `sent` for a message). */
+  /**
+   * Stores a checked action for every device of every recipient and the actor's other devices,
+   * then answers (like `sent` for a message).
+   */
   async store(checked: CheckedAction): Promise<SentAnswer> {
     if ('repeat' in checked) return checked.repeat;
-    const result = await this.messages.storeAction(checked.action, checked.recipients);
+    const result = await this.messages.storeAction(checked.action, checked.recipients, checked.fromDevice);
     if (!result.duplicate) this.messaging.announce(result.appended);
     return { id: checked.action.id, serverId: result.serverId, ts: result.ts };
   }

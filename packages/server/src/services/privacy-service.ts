@@ -61,7 +61,7 @@ export class PrivacyService {
       );
       await notifyAppended(this.bus, appended.filter((entry) => entry.userId !== userId));
     }
-    const { tokenHash } = await this.store.deleteAccount(userId);
-    if (tokenHash !== undefined) await this.bus.signalDevice(userId, { kind: 'revoked', tokenHash });
+    const { revoked } = await this.store.deleteAccount(userId);
+    await Promise.all(revoked.map(({ deviceId, tokenHash }) => this.bus.signalDevice({ userId, deviceId }, { kind: 'revoked', tokenHash })));
   }
 }

@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
 import { GatewayPushSender } from '../adapters/push/gateway/gateway-push-sender.js';
 import { makeVapidKeys, WebPushSender, type VapidKeys } from '../adapters/push/web-push/web-push-sender.js';
+import { deviceRoutes } from '../gateway/http/routes/device-routes.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
+import { DeviceService } from '../services/device-service.js';
 import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
@@ -55,6 +57,8 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
 const PRESENCE_CHECK_MS = 5_000;
+/** Link approvals (right or wrong codes) one account may try per 10 minutes: codes cannot be guessed. */
+const LINK_APPROVALS_PER_WINDOW = 30;
 /** How long one request to a push service or gateway may take. */
 const PUSH_TIMEOUT_MS = 10_000;
 
@@ -120,6 +124,13 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       },
     }),
   });
+  const devices = new DeviceService(store, bus, limiter, {
+    maxLinkedDevices: options.maxLinkedDevices,
+    linkCodeTtlMs: options.linkCodeTtl * 1000,
+    ...(!options.noRateLimits && {
+      limits: { linksPerAddress: options.codeRequestsPerAddress, approvalsPerAccount: LINK_APPROVALS_PER_WINDOW, windowMs: 10 * MINUTE },
+    }),
+  });
   const messaging = new MessagingService(store, bus, now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
   const windows = { editMs: options.editWindow * 1000, deleteMs: options.deleteWindow * 1000, reactMs: REACT_WINDOW_MS };
   const actions = new MessageActionsService(store, messaging, windows, now);
@@ -151,7 +162,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
   const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY, quotaBytes: options.mediaQuotaBytes });
   await bus.start({
-    onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
+    onDeviceSignal: (device, signal) => registry.dispatchSignal(device, signal),
     onPresence: (change) => registry.dispatchPresence(change),
   });
 
@@ -179,6 +190,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
   privacyRoutes(app, registration, new PrivacyService(store, bus));
+  deviceRoutes(app, registration, devices);
   pushRoutes(app, registration, push);
   if (options.web) await webRoutes(app, logger);
 
@@ -223,7 +235,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const sweeper = setInterval(() => {
     sweeping = Promise.all([
       store
-        .sweep(now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, messageFactsMs: factsRetentionMs(windows) })
+        .sweep(now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, messageFactsMs: factsRetentionMs(windows), expiredLinksMs: DAY })
         .catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
       actions.expire().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed')),
       media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
@@ -242,6 +254,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
       // HTTP stays up while the sockets drain, so /readyz answers 503 to the load balancer
       // instead of refusing the connection.
       await gateway.drain();
+      devices.stop();
       await app.close();
       await metricsApp?.close();
       httpRateRedis?.disconnect();

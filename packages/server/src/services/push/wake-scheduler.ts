@@ -155,7 +155,7 @@ export class WakeScheduler {
       return;
     }
     for (let tries = 1; ; tries++) {
-      const counts = await store.pendingCounts(device.userId);
+      const counts = await store.pendingCounts(device);
       if (counts.events === 0) return; // delivered meanwhile: nothing to wake for
       const wake: Wake = { userId: device.userId, deviceId: device.deviceId, unread: counts.messages };
       const outcome = await this.send(target, wake);
@@ -196,7 +196,7 @@ export class WakeScheduler {
   }
 
   private async isOnline(device: DeviceRef): Promise<boolean> {
-    return (await this.deps.bus.onlineUsers([device.userId])).has(device.userId);
+    return (await this.deps.bus.onlineDevices([device])).length > 0;
   }
 
   private sleep(ms: number): Promise<void> {

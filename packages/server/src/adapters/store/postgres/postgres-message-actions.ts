@@ -2,13 +2,14 @@ import type { Pool, PoolClient } from 'pg';
 import type { MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { SendResult } from '../../../ports/store.js';
+import { audienceEntries } from '../inbox-targets.js';
 import { appendToInboxes } from './postgres-inbox.js';
 import { withTransaction } from './postgres-transaction.js';
 
 /**
  * Actions on earlier messages and disappearing messages. Locks are taken in the order the write
- * batches use (idempotency key, then facts, then inbox rows sorted by (user, seq), then inbox
- * counters), so an action, a batch and a sweep on different nodes queue rather than deadlock.
+ * batches use (idempotency key, then facts, then inbox rows sorted by (user, device, seq), then
+ * device counters), so an action, a batch and a sweep on different nodes queue rather than deadlock.
  */
 
 interface FactsRow {
@@ -52,7 +53,7 @@ export async function messageFacts(pool: Pool, serverId: string): Promise<Messag
 }
 
 /** See Store.storeAction. */
-export function storeAction(pool: Pool, action: NewActionEvent, recipients: string[]): Promise<SendResult> {
+export function storeAction(pool: Pool, action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
   return withTransaction(pool, async (client) => {
     const claimed = await client.query(
       `INSERT INTO idempotency (sender, client_id, server_id, ts) VALUES ($1, $2, $3, $4)
@@ -70,10 +71,7 @@ export function storeAction(pool: Pool, action: NewActionEvent, recipients: stri
       return { serverId: first.server_id, ts: Number(first.ts), duplicate: true, appended: [] };
     }
     if (action.type === 'delete') await deleteMessage(client, action.target);
-    const appended = await appendToInboxes(
-      client,
-      [...new Set(recipients)].map((userId) => ({ userId, event: action })),
-    );
+    const { appended } = await appendToInboxes(client, audienceEntries(action, recipients, fromDevice));
     return { serverId: action.serverId, ts: action.ts, duplicate: false, appended };
   });
 }
@@ -108,7 +106,7 @@ async function deleteMessage(client: PoolClient, serverId: string): Promise<void
   await client.query('DELETE FROM message_facts WHERE server_id = $1', [serverId]);
 }
 
-/** Deletes the copies of these messages still in their recipients' and authors' inboxes. */
+/** Deletes the copies of these messages still in their recipients' and authors' inboxes, every device's. */
 async function deleteCopies(client: PoolClient, messages: readonly MessageFacts[]): Promise<void> {
   const users: string[] = [];
   const serverIds: string[] = [];
@@ -120,12 +118,12 @@ async function deleteCopies(client: PoolClient, messages: readonly MessageFacts[
   }
   await client.query(
     `WITH doomed AS (
-       SELECT i.user_id, i.seq FROM inbox i JOIN unnest($1::text[], $2::text[]) AS t(u, id)
+       SELECT i.user_id, i.device_id, i.seq FROM inbox i JOIN unnest($1::text[], $2::text[]) AS t(u, id)
          ON i.user_id = t.u AND i.kind = 'message' AND i.server_id = t.id
-       ORDER BY i.user_id, i.seq
+       ORDER BY i.user_id, i.device_id, i.seq
        FOR UPDATE OF i
      )
-     DELETE FROM inbox x USING doomed d WHERE x.user_id = d.user_id AND x.seq = d.seq`,
+     DELETE FROM inbox x USING doomed d WHERE x.user_id = d.user_id AND x.device_id = d.device_id AND x.seq = d.seq`,
     [users, serverIds],
   );
 }

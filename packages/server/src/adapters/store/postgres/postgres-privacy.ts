@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { PresencePair } from '../../../ports/store.js';
+import type { PresencePair, RevokedDevice } from '../../../ports/store.js';
 
 /**
  * The pairs whose watcher may see the user's presence (see Store.presenceAllowed), in one
@@ -27,7 +27,7 @@ export async function presenceAllowed(pool: Pool, pairs: PresencePair[]): Promis
  * inserts (contacts, media access) are deleted first, in the order a send batch takes its locks,
  * so the two queue instead of deadlocking.
  */
-export async function deleteAccountIn(client: PoolClient, userId: string): Promise<{ tokenHash?: string }> {
+export async function deleteAccountIn(client: PoolClient, userId: string): Promise<{ revoked: RevokedDevice[] }> {
   for (const sql of [
     'DELETE FROM contacts WHERE user_a = $1 OR user_b = $1',
     'DELETE FROM media_access WHERE user_id = $1',
@@ -39,11 +39,15 @@ export async function deleteAccountIn(client: PoolClient, userId: string): Promi
     'DELETE FROM read_tracking WHERE recipient = $1',
     'DELETE FROM codes WHERE phone = $1',
     'DELETE FROM push_targets WHERE user_id = $1',
+    'DELETE FROM device_links WHERE user_id = $1',
     'DELETE FROM message_facts WHERE author = $1',
   ]) {
     await client.query(sql, [userId]);
   }
-  const { rows } = await client.query<{ token_hash: string | null }>('DELETE FROM accounts WHERE user_id = $1 RETURNING token_hash', [userId]);
-  const tokenHash = rows[0]?.token_hash ?? undefined;
-  return tokenHash === undefined ? {} : { tokenHash };
+  const { rows } = await client.query<{ device_id: number; token_hash: string }>(
+    'DELETE FROM devices WHERE user_id = $1 RETURNING device_id, token_hash',
+    [userId],
+  );
+  await client.query('DELETE FROM accounts WHERE user_id = $1', [userId]);
+  return { revoked: rows.map((row) => ({ deviceId: row.device_id, tokenHash: row.token_hash })).sort((a, b) => a.deviceId - b.deviceId) };
 }

@@ -19,8 +19,8 @@ export class SqliteMessageActions {
     return row && toFacts(row);
   }
 
-  store(action: NewActionEvent, recipients: string[]): SendResult {
-    return this.inbox.fanOut(action, recipients, () => {
+  store(action: NewActionEvent, recipients: string[], fromDevice: number): SendResult {
+    return this.inbox.fanOut(action, recipients, fromDevice, () => {
       if (action.type !== 'delete') return;
       const target = this.facts(action.target);
       if (target === undefined) return;
@@ -38,7 +38,7 @@ export class SqliteMessageActions {
     return due.length;
   }
 
-  /** Removes the copies of a message still waiting in its recipients' and its author's inboxes. */
+  /** Removes the copies of a message still waiting in the inboxes of its recipients and its author, every device of theirs. */
   #deleteCopies(message: MessageFacts): void {
     this.q.deleteCopies.run(message.serverId, JSON.stringify([...message.recipients, message.author]));
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Group } from '../../../domain/group.js';
-import type { PresencePair, PresenceVisibility } from '../../../ports/store.js';
+import type { PresencePair, PresenceVisibility, RevokedDevice } from '../../../ports/store.js';
 import type { GroupRow, SqliteStatements, Statement } from './sqlite-statements.js';
 
 /** The statements of blocking, presence visibility, media access and account deletion. */
@@ -34,7 +34,7 @@ export function preparePrivacyStatements(db: Database.Database) {
                         AND EXISTS (SELECT 1 FROM json_each(g.members) m WHERE m.value = w.value))
          ))))`,
     ),
-    tokenOf: one<[string], string | null>('SELECT token_hash FROM accounts WHERE user_id = ?'),
+    devicesOf: stmt<[string], RevokedDevice>('SELECT device_id AS deviceId, token_hash AS tokenHash FROM devices WHERE user_id = ? ORDER BY device_id'),
     mayFetchMedia: one<[string, string], number>('SELECT 1 FROM media_access WHERE hash = ? AND user_id = ?'),
     uploadedSince: one<[string, number], number>(
       'SELECT coalesce(sum(uploaded_bytes), 0) FROM media_access WHERE user_id = ? AND at >= ?',
@@ -49,6 +49,8 @@ export function preparePrivacyStatements(db: Database.Database) {
       'DELETE FROM contacts WHERE user_a = @user OR user_b = @user',
       'DELETE FROM media_access WHERE user_id = @user',
       'DELETE FROM push_targets WHERE user_id = @user',
+      'DELETE FROM devices WHERE user_id = @user',
+      'DELETE FROM device_links WHERE user_id = @user',
       'DELETE FROM message_facts WHERE author = @user',
       'DELETE FROM accounts WHERE user_id = @user',
     ].map((sql) => stmt<[{ user: string }]>(sql)),
@@ -67,13 +69,13 @@ export function deleteAccountNow(
   p: PrivacyStatements,
   userId: string,
   toGroup: (row: GroupRow) => Group,
-): { tokenHash?: string } {
-  const tokenHash = p.tokenOf.get(userId) ?? undefined;
+): { revoked: RevokedDevice[] } {
+  const revoked = p.devicesOf.all(userId);
   for (const row of q.groupsOf.all(userId)) {
     const group = toGroup(row);
     const without = (users: string[]) => JSON.stringify(users.filter((user) => user !== userId));
     q.updateGroup.run(group.name, without(group.members), without(group.admins), row.groupId);
   }
   for (const statement of p.forget) statement.run({ user: userId });
-  return tokenHash === undefined ? {} : { tokenHash };
+  return { revoked };
 }
