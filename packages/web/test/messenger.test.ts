@@ -129,6 +129,7 @@ describe('the web client', { timeout: 180_000 }, () => {
     const mistake = messages(alice.page).filter({ hasText: 'See you at nine' });
     await mistake.hover();
     await mistake.getByRole('button', { name: 'Edit' }).click();
+    await alice.page.getByRole('button', { name: 'Cancel edit' }).waitFor();
     await alice.page.getByRole('textbox', { name: 'Message' }).fill('See you at ten');
     await alice.page.getByRole('button', { name: 'Send' }).click();
     await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: See you at ten \\(edited\\), `));
