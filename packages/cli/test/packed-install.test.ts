@@ -1,9 +1,13 @@
 /**
  * The packages as a user outside the repo gets them: `npm pack` the SDK, the server and the CLI,
- * install the three tarballs into an empty project (from the npm cache where it can:
- * better-sqlite3 compiles from source, so this takes a minute or two), start the server with the
- * installed `courier` bin and run the SDK README's quickstart against it, importing the installed
- * `courier-chat-client`.
+ * install the three tarballs into an empty project (from the npm cache where it can), start the
+ * server with the installed `courier` bin and run the SDK README's quickstart against it, importing
+ * the installed `courier-chat-client`.
+ *
+ * better-sqlite3 would compile from source here (no prebuilt binary can be downloaded), which takes
+ * minutes on a busy machine; the repo's own install already compiled it for this very Node, so the
+ * test hands that binary to better-sqlite3's installer as a local prebuilt (prebuild-install's
+ * `local-prebuilds` folder). Compiling itself is exercised by `npm ci`.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,7 +22,8 @@ import { CourierServer } from './support/server.js';
 
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const packages = ['client', 'server', 'cli'];
+// The server depends on the web client's package (it serves its built files when present).
+const packages = ['client', 'web', 'server', 'cli'];
 
 let scratch: string | undefined;
 let server: CourierServer | undefined;
@@ -35,9 +40,18 @@ test('the packed tarballs install into an empty project, serve, and run the SDK 
 
   await run(npm, ['pack', ...packages.flatMap((p) => ['-w', `packages/${p}`]), '--pack-destination', tarballs], { cwd: repoRoot(), maxBuffer: 16 << 20 });
   const files = (await readdir(tarballs)).sort();
-  assert.deepEqual(files.map((f) => f.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '')), ['courier-chat', 'courier-chat-client', 'courier-chat-server']);
+  assert.deepEqual(files.map((f) => f.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '')), ['courier-chat', 'courier-chat-client', 'courier-chat-server', 'courier-chat-web']);
+
+  const prebuilds = join(scratch, 'prebuilds');
+  await mkdir(prebuilds);
+  const sqlite = join(repoRoot(), 'node_modules', 'better-sqlite3');
+  const sqliteVersion = (JSON.parse(await readFile(join(sqlite, 'package.json'), 'utf8')) as { version: string }).version;
+  const prebuilt = `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await run('tar', ['-czf', join(prebuilds, prebuilt), '-C', sqlite, 'build/Release/better_sqlite3.node']);
 
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'courier-packed-test-app', private: true, type: 'module' }));
+  // prebuild-install (run by better-sqlite3's install script) reads this file from the folders above it.
+  await writeFile(join(app, '.prebuild-installrc'), `local-prebuilds=${prebuilds}\n`);
   const installed = await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', ...files.map((f) => join(tarballs, f))], {
     cwd: app,
     maxBuffer: 16 << 20,

@@ -112,5 +112,10 @@ test('registering the phone on another terminal revokes the running listen of th
   await phoneTerminal.register(phone, 'me');
   const result = await listen.exited;
   assert.equal(result.code, 1, show(result));
-  assert.match(result.stderr, /courier listen: this device was revoked .*register again/);
+  assert.match(result.stderr, new RegExp(`courier listen: this device's token was refused: the phone was registered again elsewhere .*Run "courier register \\${phone} --profile me" to use it here again`));
+
+  // An HTTP command with the dead token says the same.
+  const groups = await laptop.run(['group', 'list', '--profile', 'me']);
+  assert.equal(groups.code, 1, show(groups));
+  assert.match(groups.stderr, /registered again elsewhere/);
 });

@@ -1,6 +1,10 @@
 /** Errors the SDK throws or rejects with. Each carries the contract's snake_case `code`. */
 
-/** An HTTP call answered with an error status; `code` and `message` come from the contract's error body. */
+/**
+ * An HTTP call answered with an error status; `code` and `message` come from the contract's error
+ * body (`http_<status>` for an answer without one). `status` 0 and code `unreachable`: no answer
+ * at all (connection refused, unknown host, TLS failure), the reason in the message.
+ */
 export class CourierApiError extends Error {
   override readonly name = 'CourierApiError';
   constructor(

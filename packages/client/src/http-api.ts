@@ -5,7 +5,7 @@
  */
 import { CourierApiError } from './errors.js';
 import type { MediaRef } from './frames.js';
-import { apiUrl } from './server-url.js';
+import { apiUrl, httpBase } from './server-url.js';
 
 export interface Group {
   groupId: string;
@@ -45,7 +45,17 @@ export interface DownloadOptions {
 type FetchInit = RequestInit & { duplex?: 'half' };
 
 export async function apiRequest(url: string, path: string, init: FetchInit, expected: number[]): Promise<Response> {
-  const response = await fetch(apiUrl(url, path), init);
+  const target = apiUrl(url, path);
+  let response: Response;
+  try {
+    response = await fetch(target, init);
+  } catch (err) {
+    if ((err as Error | null)?.name === 'AbortError') throw err;
+    // fetch says only "fetch failed"; the reason (refused, unknown host, TLS) is in its cause.
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+    throw new CourierApiError(0, 'unreachable', `cannot reach ${httpBase(url)}: ${why}`);
+  }
   if (!expected.includes(response.status)) throw await apiError(response);
   return response;
 }
@@ -64,13 +74,16 @@ async function json<T>(url: string, path: string, method: string, body: unknown,
 export async function apiError(response: Response): Promise<CourierApiError> {
   const text = await response.text();
   let code = `http_${response.status}`;
-  let message = text.trim() === '' ? `HTTP ${response.status} ${response.statusText}` : text.trim();
+  // Not the contract's error body (a proxy's or another server's HTML page, say): the page itself
+  // means nothing to a user, so say what answered instead of printing it.
+  const type = response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+  let message = `HTTP ${response.status} ${response.statusText} (${type}), not a Courier error: is ${new URL(response.url || 'http://unknown').origin} a Courier server?`;
   try {
     const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     if (typeof parsed.error?.code === 'string') code = parsed.error.code;
     if (typeof parsed.error?.message === 'string') message = parsed.error.message;
   } catch {
-    // Not JSON (a proxy's HTML page, say): the raw text already is the message.
+    // Not JSON: keep the sentence above.
   }
   const retry = response.headers.get('retry-after');
   const retryAfter = retry === null || !Number.isFinite(Number(retry)) ? undefined : Number(retry);

@@ -5,6 +5,9 @@
 
 /** The HTTP base URL, without a trailing slash. */
 export function httpBase(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new TypeError(`"${url}" is not a server URL: it needs a scheme, e.g. http://${url.replace(/^\/+/, '')} (https:// with TLS)`);
+  }
   const u = new URL(url);
   if (u.protocol === 'ws:') u.protocol = 'http:';
   else if (u.protocol === 'wss:') u.protocol = 'https:';

@@ -53,7 +53,7 @@ describe('push to offline devices (a spawned server, a real HTTPS push service o
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'courier-push-'));
     service = await FakePushService.start(dir);
-    args = ['--port', '0', '--data-dir', join(dir, 'data'), '--sms-outbox', smsFile(), '--push-hosts', '127.0.0.1', '--push-interval', String(PUSH_INTERVAL_S)];
+    args = ['--port', '0', '--data-dir', join(dir, 'data'), '--sms-outbox', smsFile(), '--push-hosts', '127.0.0.1', '--push-interval', String(PUSH_INTERVAL_S), '--alert-loop-lag', '0'];
     // The server trusts the push service's self-signed certificate the way an operator would make it trust a private CA.
     env = { NODE_EXTRA_CA_CERTS: service.certFile };
     node = await spawnNode(args, env);
@@ -215,6 +215,18 @@ describe('push to offline devices (a spawned server, a real HTTPS push service o
     await send(marker.account);
     await service.until(() => service.pushesTo(marker.subscription.id).length > 0, 'the marker wake');
     assert.deepEqual(service.pushesTo(subscription.id), [], 'the old phone is not woken for the new one');
+  });
+
+  it('fires the push_failures alert when most push requests fail', async () => {
+    const failing = await Promise.all(Array.from({ length: 30 }, () => offlineSubscribed()));
+    for (const { subscription } of failing) service.answerWith(subscription.id, { status: 400 });
+    await Promise.all(failing.map(({ account }) => send(account)));
+    await service.until(() => failing.every(({ subscription }) => service.pushesTo(subscription.id).length === 1), 'the 30 refused pushes');
+    await eventually(async () => {
+      const health = await call(`${node.url}/healthz`, 'GET', undefined);
+      assert.deepEqual(health.body, { status: 'degraded', alerts: ['push_failures'] });
+    }, 10_000);
+    assert.equal(sample(await scrape(node.url), 'courier_alert_firing', { alert: 'push_failures' }), 1);
   });
 
   it('keeps the VAPID key pair across a restart', async () => {

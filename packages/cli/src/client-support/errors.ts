@@ -1,5 +1,7 @@
 /** Turning any failure of a command into one sentence a person can act on. */
+import { CourierApiError, CourierSocketError } from 'courier-chat-client/node';
 import { UsageError } from './options.js';
+import { lastLoadedProfile } from './profile.js';
 
 /** Our own usage errors, and those of `util.parseArgs` (unknown option, missing value...). */
 export function isUsageError(err: unknown): boolean {
@@ -9,5 +11,18 @@ export function isUsageError(err: unknown): boolean {
 }
 
 export function describeError(err: unknown): string {
+  if (isRevoked(err)) {
+    const loaded = lastLoadedProfile();
+    const again = loaded === undefined ? 'courier register <phone>' : `courier register ${loaded.profile.phone}${loaded.name === 'default' ? '' : ` --profile ${loaded.name}`}`;
+    return `this device's token was refused: the phone was registered again elsewhere (which signs out the previous device). Run "${again}" to use it here again.`;
+  }
+  if (err instanceof CourierApiError && err.code === 'unreachable' && /ECONNREFUSED/.test(err.message)) {
+    return `${err.message}: is the server running, on this port?`;
+  }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A token the server no longer takes: over the socket (close 4001) or over HTTP (401). */
+function isRevoked(err: unknown): boolean {
+  return (err instanceof CourierSocketError && err.code === 'revoked') || (err instanceof CourierApiError && err.code === 'unauthorized');
 }

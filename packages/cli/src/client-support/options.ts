@@ -4,6 +4,7 @@
  */
 import { env } from 'node:process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { httpBase } from 'courier-chat-client/node';
 
 export const defaultServer = 'http://127.0.0.1:8080';
 
@@ -44,7 +45,13 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** The server to use: the flag or COURIER_SERVER, else the one the profile registered with, else the default. */
 export function serverOf(shared: CommonOptions, profileServer?: string): string {
-  return shared.server ?? profileServer ?? defaultServer;
+  const server = shared.server ?? profileServer ?? defaultServer;
+  try {
+    httpBase(server);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return server;
 }
 
 /** A usage error: main prints its message and exits 2 (1 is for commands that failed). */

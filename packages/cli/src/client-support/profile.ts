@@ -31,6 +31,13 @@ export function profilePath(name: string): string {
   return join(courierHome(), `${checkName(name)}.json`);
 }
 
+let lastLoaded: { name: string; profile: Profile } | undefined;
+
+/** The profile this command loaded last, for error messages that name its phone. */
+export function lastLoadedProfile(): { name: string; profile: Profile } | undefined {
+  return lastLoaded;
+}
+
 export async function loadProfile(name: string): Promise<Profile> {
   const path = profilePath(name);
   let text: string;
@@ -46,6 +53,7 @@ export async function loadProfile(name: string): Promise<Profile> {
   if (typeof profile.token !== 'string' || typeof profile.userId !== 'string' || typeof profile.server !== 'string') {
     throw new UsageError(`profile ${path} is incomplete: register again`);
   }
+  lastLoaded = { name, profile: profile as Profile };
   return profile as Profile;
 }
 

@@ -3,6 +3,8 @@
  * line, and acks durable events only once their line is written. Ctrl-C exits.
  */
 import { stderr, stdout } from 'node:process';
+import { CourierSocketError } from 'courier-chat-client/node';
+import { comeBackWhenReplaced } from '../client-support/come-back.js';
 import { clientFor, connectOrFail } from '../client-support/connection.js';
 import { clock, formatGroup, formatMessage, formatPresence, formatReceipt, formatTyping, safe } from '../client-support/format.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
@@ -15,11 +17,6 @@ const usage = `usage: courier listen [--read] [--presence <user,user...>] [--ser
 Prints incoming messages, receipts, group changes, typing and presence as they come.
   --read        tell the senders each printed message was read (blue ticks)
   --presence    also show when these users come online or go offline`;
-
-/** How long `listen` stays away after another connection of the device replaced it. */
-const replacedPauseMs = 6_000;
-const maxReplaced = 5;
-const replacedWindowMs = 120_000;
 
 /** Resolves once the line is handed to the OS, so an ack never covers an unprinted event. */
 function print(line: string): Promise<void> {
@@ -55,31 +52,16 @@ export async function run(args: string[]): Promise<void> {
     if (d.willReconnect) note(`disconnected (${d.error ?? `close ${d.code}`}); reconnecting in ${((d.delayMs ?? 0) / 1000).toFixed(1)} s`);
   });
 
-  let retry: NodeJS.Timeout | undefined;
   const stopped = new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
-      clearTimeout(retry);
+      comeBack.cancel();
       client.close().then(() => reject(err), reject);
     };
-    client.on('revoked', () => fail(new Error('this device was revoked (the phone was registered again elsewhere): register again')));
-    // `courier send` with the same profile is the same device: its connection replaces this one for
-    // a moment. Come back after it is done, but give up if something keeps taking over.
-    let recent: number[] = [];
-    client.on('replaced', () => {
-      const now = Date.now();
-      recent = [...recent.filter((t) => now - t < replacedWindowMs), now];
-      if (recent.length > maxReplaced) {
-        fail(new Error('another connection of this device keeps taking over (is another "courier listen" running?)'));
-        return;
-      }
-      note(`another connection of this device took over (a "courier send"?); back in ${replacedPauseMs / 1000} s`);
-      retry = setTimeout(() => {
-        client.connect().catch((err: unknown) => note(`reconnecting failed: ${err instanceof Error ? err.message : String(err)}`));
-      }, replacedPauseMs);
-    });
+    client.on('revoked', () => fail(new CourierSocketError('revoked', 'the token was revoked')));
+    const comeBack = comeBackWhenReplaced(client, note, fail);
     const stop = () => {
       note('closing');
-      clearTimeout(retry);
+      comeBack.cancel();
       client.close().then(resolve, reject);
     };
     process.once('SIGINT', stop);
