@@ -17,7 +17,7 @@ import { runIdleSockets } from './scenarios/idle-sockets.js';
 import { runMediaUpload } from './scenarios/media-upload.js';
 import { runOfflineDrain } from './scenarios/offline-drain.js';
 import { runSoak } from './scenarios/soak.js';
-import { runLatency, runThroughput } from './scenarios/throughput.js';
+import { runDevices, runLatency, runThroughput } from './scenarios/throughput.js';
 import { targets } from './targets.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -30,6 +30,7 @@ const scenarios: Record<ScenarioName, { title: string; run: (ctx: BenchContext) 
   media: { title: 'Media upload memory', run: runMediaUpload },
   fanout: { title: '5. Group fan-out', run: runGroupFanout },
   soak: { title: 'Soak at half load', run: runSoak },
+  devices: { title: '6. 1:1 with 3 devices per account', run: runDevices },
 };
 
 async function main(argv: string[]): Promise<number> {

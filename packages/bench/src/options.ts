@@ -1,6 +1,6 @@
 /** The benchmark's flags: every size is a flag; the defaults finish a full run in a few minutes on 2 cores. */
 
-export const scenarioNames = ['throughput', 'latency', 'drain', 'sockets', 'media', 'fanout', 'soak'] as const;
+export const scenarioNames = ['throughput', 'latency', 'drain', 'sockets', 'media', 'fanout', 'soak', 'devices'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface BenchOptions {

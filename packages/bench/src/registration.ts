@@ -57,3 +57,35 @@ async function registerOne(http: HttpClient, outbox: SmsOutbox, phone: string): 
   }
   return account;
 }
+
+/**
+ * Links `count` more devices to each account, as a new device and the primary would (link
+ * request, approval by the primary, token by poll); answers each account's linked devices.
+ */
+export async function linkDevices(baseUrl: string, accounts: Account[], count: number, concurrency = 16): Promise<Account[][]> {
+  const http = new HttpClient(baseUrl, concurrency);
+  const linked = accounts.map(() => [] as Account[]);
+  let next = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const i = next++;
+      for (let d = 0; d < count; d++) linked[i]!.push(await linkOne(http, accounts[i]!, `bench device ${d + 2}`));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
+  } finally {
+    http.close();
+  }
+  return linked;
+}
+
+async function linkOne(http: HttpClient, primary: Account, name: string): Promise<Account> {
+  const requested = await http.postJson('/v1/devices/link', { name });
+  if (requested.status !== 201) throw new Error(`POST /v1/devices/link answered ${requested.status}: ${JSON.stringify(requested.body)}`);
+  const approved = await http.postJson('/v1/devices/link/approve', { linkCode: requested.body.linkCode }, { authorization: `Bearer ${primary.token}` });
+  if (approved.status !== 200) throw new Error(`POST /v1/devices/link/approve for ${primary.userId} answered ${approved.status}: ${JSON.stringify(approved.body)}`);
+  const collected = await http.get(`/v1/devices/link/${encodeURIComponent(requested.body.pollToken as string)}?wait=5`);
+  if (collected.status !== 200) throw new Error(`GET /v1/devices/link/<poll token> answered ${collected.status}: ${JSON.stringify(collected.body)}`);
+  return collected.body as Account;
+}

@@ -69,6 +69,11 @@ test('the packed tarballs install into an empty project, serve, and run the SDK 
   assert.equal(version.stdout, `courier-chat ${pkg.version}\n`, show(version));
 
   server = await CourierServer.start({ executable: bin });
+  // The web client ships prebuilt (its dist/app only) and the installed server serves it, unbuilt.
+  assert.deepEqual(await readdir(join(app, 'node_modules', 'courier-chat-web', 'dist')), ['app']);
+  const page = await fetch(`${server.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<div id="app">/);
   const example = join(app, 'quickstart.mjs');
   await writeFile(example, await readmeExample(join(repoRoot(), 'packages', 'client', 'README.md'), 'quickstart.mjs'));
   const result = await runQuickstart(example, app, server.url, (phone) => server!.codeFor(phone));

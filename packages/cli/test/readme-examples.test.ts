@@ -41,10 +41,17 @@ test('README: two terminals chatting, line by line', { timeout: 120_000 }, async
   const running: CliProcess[] = [];
   cleanups.push(async () => void (await Promise.all(running.map((c) => c.stop()))));
   let lastHash: string | undefined;
+  let lastServerId: string | undefined;
   for (const line of block.split('\n')) {
     const args = courierArgs(line);
     if (args === undefined) continue;
-    const resolved = args.map((a) => (a === '<hash>' ? (lastHash ?? assert.fail('no hash printed before the fetch line')) : a));
+    const resolved = args.map((a) =>
+      a === '<hash>'
+        ? (lastHash ?? assert.fail('no hash printed before the fetch line'))
+        : a === '<serverId>'
+          ? (lastServerId ?? assert.fail(`no serverId printed before: ${line}`))
+          : a,
+    );
     if (resolved[0] === 'listen' || resolved[0] === 'chat') {
       const child = terminal.start(resolved, { deadlineMs: 100_000 });
       running.push(child);
@@ -59,12 +66,14 @@ test('README: two terminals chatting, line by line', { timeout: 120_000 }, async
       const result = await terminal.run(resolved);
       assert.equal(result.code, 0, `${line}\n${show(result)}`);
       lastHash = /: ([0-9a-f]{64}) \(/.exec(result.stdout)?.[1] ?? lastHash;
+      if (resolved[0] === 'send') lastServerId = /^sent (\S+)$/m.exec(result.stdout)?.[1] ?? lastServerId;
     }
   }
   const [listen] = running;
   assert.ok(listen, 'the example runs a listen');
   await listen.waitFor('stdout', /message from \+15550000002: hello alice/);
   await listen.waitFor('stdout', /message from \+15550000002: \[image\/jpeg, \d+ bytes, [0-9a-f]{64}, thumbnail \d+ bytes\]/);
+  await listen.waitFor('stdout', /message from \+15550000002: lunch at noon\?/);
   assert.deepEqual(await readFile(join(terminal.home, 'copy.jpg')), photo, 'fetch gives back the bytes sent');
 });
 

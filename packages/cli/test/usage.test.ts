@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { repoRoot, runCourier, show } from './support/cli.js';
 
-const commands = ['serve', 'register', 'send', 'listen', 'fetch', 'group'];
+const commands = ['serve', 'register', 'send', 'listen', 'fetch', 'group', 'chat', 'probe'];
 let scratch = '';
 
 before(async () => {

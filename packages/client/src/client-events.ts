@@ -1,9 +1,12 @@
 /** The events a `CourierClient` emits, and the payloads of its connection events. */
 import type {
+  DeleteEvent,
+  EditEvent,
   GroupEvent,
   MessageEvent,
   PresenceEvent,
   ReadyFrame,
+  ReactionEvent,
   ReceiptEvent,
   ServerFrame,
   TypingEvent,
@@ -27,6 +30,10 @@ export interface ClientEvents {
   message: MessageEvent;
   receipt: ReceiptEvent;
   group: GroupEvent;
+  /** v2 message actions; fold them with `Conversation` into what to show. */
+  edit: EditEvent;
+  delete: DeleteEvent;
+  reaction: ReactionEvent;
   typing: TypingEvent;
   presence: PresenceEvent;
   /** Every frame from the server, before the SDK acts on it (for logs and debugging; do not ack from here). */

@@ -12,7 +12,7 @@
  * - `PendingReads` and `PresenceSubscriptions` keep what must outlive a connection.
  * - `HttpApi`: the HTTP calls (media, groups, registration).
  *
- * Register the durable event handlers (`message`, `receipt`, `group`) BEFORE `connect()`: an event
+ * Register the durable event handlers (`message`, `receipt`, `group`, `edit`, `delete`, `reaction`) BEFORE `connect()`: an event
  * handled by no listener is still acked.
  *
  * The core is browser-safe: it uses only `fetch`, `crypto`, timers and the WebSocket constructor
@@ -27,15 +27,36 @@ import type { Listener } from './emitter.js';
 import { CourierSocketError } from './errors.js';
 import { FrameRouter } from './frame-router.js';
 import type { MediaRef, ReadyFrame, SentAnswer } from './frames.js';
-import { HttpApi, registration, vapidPublicKey, type DownloadOptions, type Group, type PushTarget, type RegistrationApi, type UploadBody } from './http-api.js';
+import { linkDevice, type LinkDeviceOptions, type PendingLink } from './device-link.js';
+import {
+  HttpApi,
+  registration,
+  vapidPublicKey,
+  type DeviceInfo,
+  type DownloadOptions,
+  type Group,
+  type PushTarget,
+  type RegistrationApi,
+  type UploadBody,
+} from './http-api.js';
 import { OutgoingSends, type SendOptions } from './outgoing-sends.js';
 import { PendingReads } from './pending-reads.js';
 import { PresenceSubscriptions } from './presence-subscriptions.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+import { randomId } from './uuid.js';
 
 export class CourierClient {
   /** Registration calls, which need no token: `CourierClient.register.request(url, phone)`, `.verify(url, phone, code)`. */
   static readonly register: RegistrationApi = registration;
+
+  /**
+   * Makes this app a new device of an existing account: resolves at once with the link code to
+   * show (text or QR code); its `approved` resolves with the device's token once the account's
+   * primary approved the code (`approveLink`). Then `new CourierClient({ url, token })`.
+   */
+  static linkDevice(url: string, options?: LinkDeviceOptions): Promise<PendingLink> {
+    return linkDevice(url, options);
+  }
 
   readonly url: string;
   readonly #events = new ClientEventBus();
@@ -114,6 +135,11 @@ export class CourierClient {
     return this.#connection.userId;
   }
 
+  /** This device's id (1 for the primary), known once a connection to a v2 server was ready. */
+  get deviceId(): number | undefined {
+    return this.#connection.deviceId;
+  }
+
   get token(): string | undefined {
     return this.#token;
   }
@@ -187,6 +213,37 @@ export class CourierClient {
   }
 
   /**
+   * Sends `body` to the conversation `to` as an answer to the message `replyTo` (its serverId);
+   * the recipients get it with `message.replyTo`. `more` adds media, expiry or a client id.
+   */
+  reply(to: string, replyTo: string, body: string, more: Omit<SendOptions, 'to' | 'replyTo' | 'body'> = {}): Promise<SentAnswer> {
+    return this.#sends.send({ ...more, to, body, replyTo });
+  }
+
+  /**
+   * Replaces the text of one of this account's messages (`target`, its serverId) in the
+   * conversation `to` (the other user, or the groupId). The server allows it for 15 minutes by
+   * default; otherwise the promise rejects with `not_allowed`.
+   */
+  edit(to: string, target: string, body: string, id: string = randomId()): Promise<SentAnswer> {
+    if (body.trim() === '') return Promise.reject(new TypeError('an edit needs some text; to remove a message, deleteForEveryone() it'));
+    return this.#sends.submit({ type: 'edit', id, to, target, body });
+  }
+
+  /**
+   * Deletes one of this account's messages for everyone: devices that have not received it yet
+   * never will; the others get a `delete` event. Allowed for 48 hours by default.
+   */
+  deleteForEveryone(to: string, target: string, id: string = randomId()): Promise<SentAnswer> {
+    return this.#sends.submit({ type: 'delete', id, to, target });
+  }
+
+  /** Reacts to a message of the conversation with one emoji, replacing this account's earlier reaction; `""` takes it back. */
+  react(to: string, target: string, emoji: string, id: string = randomId()): Promise<SentAnswer> {
+    return this.#sends.submit({ type: 'react', id, to, target, emoji });
+  }
+
+  /**
    * Tells the senders these received messages were read. Held back while events are being handled
    * or acked (so the read never overtakes the ack that makes them delivered), and while offline.
    */
@@ -219,6 +276,21 @@ export class CourierClient {
 
   downloadBytes(hash: string, signal?: AbortSignal): Promise<Uint8Array> {
     return this.#http.downloadBytes(hash, signal);
+  }
+
+  /** On the primary: approves the code a new device shows (`CourierClient.linkDevice`). */
+  approveLink(linkCode: string): Promise<{ deviceId: number; name: string }> {
+    return this.#http.approveLink(linkCode);
+  }
+
+  /** Every device of the account, with whether it is online. */
+  devices(): Promise<DeviceInfo[]> {
+    return this.#http.devices();
+  }
+
+  /** The primary removes any linked device; a linked device may remove itself. */
+  removeDevice(deviceId: number): Promise<void> {
+    return this.#http.removeDevice(deviceId);
   }
 
   /**

@@ -56,6 +56,7 @@ export class ConnectionLifecycle {
   #state: ClientState = 'idle';
   #session: SocketSession | undefined;
   #userId: string | undefined;
+  #deviceId: number | undefined;
   #lastReady: ReadyFrame | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #connectWaiters: ConnectWaiter[] = [];
@@ -74,6 +75,10 @@ export class ConnectionLifecycle {
   /** The account's userId, known once a connection was ready. */
   get userId(): string | undefined {
     return this.#userId;
+  }
+
+  get deviceId(): number | undefined {
+    return this.#deviceId;
   }
 
   /** The current session, when the server has accepted it: frames written now reach the server. */
@@ -159,6 +164,7 @@ export class ConnectionLifecycle {
   #onReady(session: SocketSession, frame: ReadyFrame): void {
     this.#state = 'ready';
     this.#userId = frame.userId;
+    this.#deviceId = frame.deviceId;
     this.#lastReady = frame;
     this.hooks.ready(session, frame);
     this.options.events.emit('ready', frame);

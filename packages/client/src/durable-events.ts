@@ -1,5 +1,5 @@
 /**
- * The durable events (`message`, `receipt`, `group`, and unknown frames with a `seq`) across
+ * The durable events (`message`, `receipt`, `group`, `edit`, `delete`, `reaction`, and unknown frames with a `seq`) across
  * connections: each ready session gets its own `InboxRun` (an ack covers only events pushed on its
  * connection), while the record of what the app has already seen (`SeqDedupe`) outlives sessions,
  * so that the repeats the server pushes after a reconnection are dropped.
@@ -7,7 +7,7 @@
 import type { ClientEventBus } from './client-event-bus.js';
 import { SeqDedupe, dedupeKey } from './dedupe.js';
 import { CourierHandlerError, CourierSocketError } from './errors.js';
-import type { GroupEvent, MessageEvent, ReceiptEvent, UnknownServerFrame } from './frames.js';
+import type { DeleteEvent, EditEvent, GroupEvent, MessageEvent, ReactionEvent, ReceiptEvent, UnknownServerFrame } from './frames.js';
 import { InboxRun, type Durable } from './inbox-run.js';
 import type { SocketSession } from './socket-session.js';
 import { MemoryStorage, type ClientStorage } from './storage.js';
@@ -111,6 +111,12 @@ export class DurableEvents {
         return this.o.events.deliver('receipt', event as ReceiptEvent);
       case 'group':
         return this.o.events.deliver('group', event as GroupEvent);
+      case 'edit':
+        return this.o.events.deliver('edit', event as EditEvent);
+      case 'delete':
+        return this.o.events.deliver('delete', event as DeleteEvent);
+      case 'reaction':
+        return this.o.events.deliver('reaction', event as ReactionEvent);
       default:
         return this.o.events.deliver('unknown', event as UnknownServerFrame);
     }

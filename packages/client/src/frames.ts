@@ -29,7 +29,41 @@ export interface SendFrame {
   to: string;
   body?: string;
   media?: MediaRef;
+  /** v2: the serverId of the message this one answers. */
+  replyTo?: string;
+  /** v2: seconds (60 to 90 days) after which the message disappears. */
+  expiresIn?: number;
 }
+
+/** v2: the author replaces the text of its message `target` (a serverId). */
+export interface EditFrame {
+  type: 'edit';
+  id: string;
+  /** The conversation: the other user, or the groupId. */
+  to: string;
+  target: string;
+  body: string;
+}
+
+/** v2: the author deletes its message `target` for everyone. */
+export interface DeleteFrame {
+  type: 'delete';
+  id: string;
+  to: string;
+  target: string;
+}
+
+/** v2: a reaction (one emoji) to `target`; `""` takes it back. */
+export interface ReactFrame {
+  type: 'react';
+  id: string;
+  to: string;
+  target: string;
+  emoji: string;
+}
+
+/** The client frames answered by `sent`. */
+export type OutgoingFrame = SendFrame | EditFrame | DeleteFrame | ReactFrame;
 
 export interface AckFrame {
   type: 'ack';
@@ -58,7 +92,7 @@ export interface PingFrame {
 
 export type ClientFrame =
   | AuthFrame
-  | SendFrame
+  | OutgoingFrame
   | AckFrame
   | ReadFrame
   | TypingOutFrame
@@ -81,7 +115,46 @@ export interface MessageEvent {
   media?: MediaRef;
   /** The groupId, when the message was sent to a group. */
   group?: string;
+  /** v2: the serverId of the message this one answers. */
+  replyTo?: string;
+  /** v2: seconds after `ts` at which every copy disappears. */
+  expiresIn?: number;
 }
+
+/** v2: what every action on an earlier message carries. */
+interface ActionEventFields {
+  seq: number;
+  serverId: string;
+  /** The actor's client id. */
+  id: string;
+  /** Who acted. */
+  from: string;
+  /** The conversation, as the actor addressed it: a userId (the other side of a 1:1) or a groupId. */
+  to: string;
+  ts: number;
+  /** The serverId of the message acted on. */
+  target: string;
+  group?: string;
+}
+
+/** v2: the author edited `target`; `body` is its new text. */
+export interface EditEvent extends ActionEventFields {
+  type: 'edit';
+  body: string;
+}
+
+/** v2: the author deleted `target` for everyone. */
+export interface DeleteEvent extends ActionEventFields {
+  type: 'delete';
+}
+
+/** v2: `from` reacted to `target` with `emoji`, replacing its earlier reaction; `""` takes it back. */
+export interface ReactionEvent extends ActionEventFields {
+  type: 'reaction';
+  emoji: string;
+}
+
+export type ActionEvent = EditEvent | DeleteEvent | ReactionEvent;
 
 export type ReceiptStatus = 'delivered' | 'read';
 
@@ -90,7 +163,10 @@ export interface ReceiptEvent {
   seq: number;
   status: ReceiptStatus;
   serverIds: string[];
+  /** The user whose device acked or read; your own userId for a read on another of your devices. */
   by: string;
+  /** Which of `by`'s devices it was (v2 servers). */
+  deviceId?: number;
   ts: number;
 }
 
@@ -112,13 +188,15 @@ export interface GroupEvent {
   [extra: string]: unknown;
 }
 
-export type DurableEvent = MessageEvent | ReceiptEvent | GroupEvent;
+export type DurableEvent = MessageEvent | ReceiptEvent | GroupEvent | ActionEvent;
 
 // Server -> client: ephemeral frames -------------------------------------------------
 
 export interface ReadyFrame {
   type: 'ready';
   userId: string;
+  /** This device: 1 for the primary, 2 and up for linked devices (v2 servers). */
+  deviceId?: number;
   serverTime: number;
   /** The largest frame the server accepts (this server's addition; absent from others). */
   maxFrameBytes?: number;

@@ -17,12 +17,25 @@ export interface Group {
 export interface Registration {
   userId: string;
   token: string;
+  /** 1: a registration by SMS makes the account's primary device (v2 servers say so). */
+  deviceId?: number;
+}
+
+/** A device of the account, as `devices()` lists it. */
+export interface DeviceInfo {
+  deviceId: number;
+  name: string;
+  /** The device registered by SMS; the others were linked to it. */
+  primary: boolean;
+  linkedAt: number;
+  lastSeen: number;
+  online: boolean;
 }
 
 export interface RegistrationApi {
   /** Asks the server to send a code to `phone`; resolves with the code's lifetime in seconds. */
   request(url: string, phone: string): Promise<{ expiresIn: number }>;
-  /** Trades the code for the device's token; revokes any previous device of the account. */
+  /** Trades the code for the primary device's token; revokes every earlier device of the account, linked ones too. */
   verify(url: string, phone: string, code: string): Promise<Registration>;
 }
 
@@ -106,6 +119,26 @@ export class HttpApi {
     readonly url: string,
     private readonly token: () => string | undefined,
   ) {}
+
+  /** Every device of the account. */
+  async devices(): Promise<DeviceInfo[]> {
+    return (await json<{ devices: DeviceInfo[] }>(this.url, '/v1/devices', 'GET', undefined, this.#token(), [200])).devices;
+  }
+
+  /** On the primary: makes the device showing `linkCode` a device of this account. */
+  async approveLink(linkCode: string): Promise<{ deviceId: number; name: string }> {
+    return json(this.url, '/v1/devices/link/approve', 'POST', { linkCode }, this.#token(), [200]);
+  }
+
+  /** The primary removes any linked device, a linked device only itself; its token dies at once. */
+  async removeDevice(deviceId: number): Promise<void> {
+    await apiRequest(
+      this.url,
+      `/v1/devices/${encodeURIComponent(String(deviceId))}`,
+      { method: 'DELETE', headers: { authorization: `Bearer ${this.#token()}` } },
+      [204],
+    );
+  }
 
   async createGroup(name: string, members: string[]): Promise<Group> {
     return json(this.url, '/v1/groups', 'POST', { name, members }, this.#token(), [200, 201]);

@@ -13,6 +13,7 @@ export {
   HttpApi,
   registration,
   vapidPublicKey,
+  type DeviceInfo,
   type DownloadOptions,
   type Group,
   type PushTarget,
@@ -20,9 +21,11 @@ export {
   type RegistrationApi,
   type UploadBody,
 } from './http-api.js';
+export { linkDevice, type LinkDeviceOptions, type LinkedDevice, type PendingLink } from './device-link.js';
 export { ReconnectBackoff, type BackoffOptions } from './reconnect-backoff.js';
 export { MemoryStorage, type ClientStorage } from './storage.js';
 export { socketUrl, httpBase } from './server-url.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';
+export { Conversation, conversationId, type MessageView, type ReactionCount } from './conversation.js';
 export { parseServerFrame, isDurable } from './frames.js';
 export type * from './frames.js';

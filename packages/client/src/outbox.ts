@@ -11,10 +11,10 @@
  * harmless because the server is idempotent per client id.
  */
 import { CourierSocketError } from './errors.js';
-import type { SendFrame, SentAnswer, SentFrame } from './frames.js';
+import type { OutgoingFrame, SentAnswer, SentFrame } from './frames.js';
 
 interface PendingSend {
-  frame: SendFrame;
+  frame: OutgoingFrame;
   resolve(answer: SentAnswer): void;
   reject(err: Error): void;
   onWire: boolean;
@@ -37,7 +37,7 @@ export class Outbox {
     this.#window = this.#maxWindow;
   }
 
-  add(frame: SendFrame): Promise<SentAnswer> {
+  add(frame: OutgoingFrame): Promise<SentAnswer> {
     return new Promise((resolve, reject) => {
       this.#pending.set(frame.id, { frame, resolve, reject, onWire: false, notBefore: 0 });
     });
@@ -52,8 +52,8 @@ export class Outbox {
   }
 
   /** The frames to write now, oldest first, within the window. */
-  take(now: number): SendFrame[] {
-    const out: SendFrame[] = [];
+  take(now: number): OutgoingFrame[] {
+    const out: OutgoingFrame[] = [];
     const window = Math.floor(this.#window);
     for (const p of this.#pending.values()) {
       if (this.#onWire >= window) break;

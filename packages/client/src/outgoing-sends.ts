@@ -5,7 +5,7 @@
  */
 import type { ClientState } from './connection-lifecycle.js';
 import { CourierSocketError } from './errors.js';
-import type { MediaRef, SendFrame, SentAnswer, SentFrame } from './frames.js';
+import type { MediaRef, OutgoingFrame, SendFrame, SentAnswer, SentFrame } from './frames.js';
 import { Outbox } from './outbox.js';
 import type { SocketSession } from './socket-session.js';
 import { randomId } from './uuid.js';
@@ -17,7 +17,13 @@ export interface SendOptions {
   media?: MediaRef;
   /** The client id; default a fresh UUID. Reuse one only to repeat the same message. */
   id?: string;
+  /** The serverId of the message this one answers. */
+  replyTo?: string;
+  /** Seconds (60 to 7,776,000) after which the message disappears for everyone. */
+  expiresIn?: number;
 }
+
+const MAX_EXPIRES_IN = 90 * 24 * 3600;
 
 export interface OutgoingSendsOptions {
   maxInFlight: number;
@@ -54,10 +60,23 @@ export class OutgoingSends {
     if (options.body !== undefined && options.body.trim() === '') {
       return Promise.reject(new TypeError('a body must contain some text (leave it out to send media alone)'));
     }
+    if (options.expiresIn !== undefined && !(Number.isInteger(options.expiresIn) && options.expiresIn >= 60 && options.expiresIn <= MAX_EXPIRES_IN)) {
+      return Promise.reject(new TypeError('expiresIn is whole seconds, from 60 to 7776000 (90 days)'));
+    }
     const frame: SendFrame = { type: 'send', id: options.id ?? randomId(), to: options.to };
     if (options.body !== undefined) frame.body = options.body;
     if (options.media !== undefined) frame.media = options.media;
-    if (this.#outbox.has(frame.id)) return Promise.reject(new TypeError(`a send with id ${frame.id} is already pending`));
+    if (options.replyTo !== undefined) frame.replyTo = options.replyTo;
+    if (options.expiresIn !== undefined) frame.expiresIn = options.expiresIn;
+    return this.submit(frame);
+  }
+
+  /**
+   * Writes a frame answered by `sent` (a send or an action on an earlier message), again after
+   * each reconnection until it is answered.
+   */
+  submit(frame: OutgoingFrame): Promise<SentAnswer> {
+    if (this.#outbox.has(frame.id)) return Promise.reject(new TypeError(`a ${frame.type} with id ${frame.id} is already pending`));
     const bytes = this.#encoder.encode(JSON.stringify(frame)).length;
     const limit = this.o.maxFrameBytes();
     if (bytes > limit) {

@@ -1,2 +1,2 @@
-export { startNode, type CourierNode } from './wiring/start-node.js';
+export { startNode, type CourierNode, type NodeOverrides } from './wiring/start-node.js';
 export { parseOptions, optionsHelp, optionSpecs, envName, OptionError, type Options } from './config/options.js';

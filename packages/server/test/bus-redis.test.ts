@@ -4,11 +4,14 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { directoryKey, RedisBus } from '../src/adapters/bus/redis/redis-bus.js';
+import type { DeviceAddress } from '../src/domain/device.js';
 import { BusRecorder } from './support/bus-recorder.js';
 import { runBusContract } from './support/bus-contract.js';
 
 const URL = 'redis://127.0.0.1:6379';
 const PREFIX = `courier-test-${randomBytes(6).toString('hex')}:`;
+/** A user's primary device. */
+const dev = (userId: string): DeviceAddress => ({ userId, deviceId: 1 });
 /** Short, so the expiry tests take well under a second. */
 const TTL_MS = 600;
 
@@ -46,8 +49,8 @@ describe('RedisBus', () => {
     const bus = open('restore-node');
     try {
       await bus.start(new BusRecorder());
-      await bus.claimDevice('+15550001001', 'c1');
-      const key = directoryKey(PREFIX, '+15550001001');
+      await bus.claimDevice(dev('+15550001001'), 'c1');
+      const key = directoryKey(PREFIX, dev('+15550001001'));
       await redis.del(key);
       await sleep(TTL_MS);
       assert.equal(await redis.get(key), 'restore-node|c1');
@@ -61,12 +64,12 @@ describe('RedisBus', () => {
     const rec = new BusRecorder();
     try {
       await bus.start(rec);
-      await bus.claimDevice('+15550001002', 'c1');
+      await bus.claimDevice(dev('+15550001002'), 'c1');
       // Another node took the device over, and its signal never arrived.
-      const key = directoryKey(PREFIX, '+15550001002');
+      const key = directoryKey(PREFIX, dev('+15550001002'));
       await redis.set(key, 'other-node|c9', 'PX', 60_000);
       await rec.until('the replaced signal', () => rec.signals.length === 1, TTL_MS * 2);
-      assert.deepEqual(rec.signals, [{ userId: '+15550001002', signal: { kind: 'replaced', connectionId: 'c1' } }]);
+      assert.deepEqual(rec.signals, [{ device: dev('+15550001002'), signal: { kind: 'replaced', connectionId: 'c1' } }]);
       await sleep(TTL_MS);
       assert.equal(await redis.get(key), 'other-node|c9', 'the new holder is left alone');
       assert.ok((await redis.pttl(key)) > 58_000, 'and its TTL is not extended');
@@ -83,10 +86,10 @@ describe('RedisBus', () => {
     try {
       await bus.start(rec);
       await redis.publish(`${PREFIX}node:garbage-node`, 'not json');
-      await redis.publish(`${PREFIX}node:garbage-node`, JSON.stringify({ userId: 'x', signal: { kind: 'nope' } }));
+      await redis.publish(`${PREFIX}node:garbage-node`, JSON.stringify({ device: { userId: 'x', deviceId: 1 }, signal: { kind: 'nope' } }));
       await redis.publish(`${PREFIX}presence`, JSON.stringify({ user: 'x' }));
-      await bus.claimDevice('+15550001003', 'c1');
-      await bus.signalDevice('+15550001003', { kind: 'frame', frame: { type: 'typing' } });
+      await bus.claimDevice(dev('+15550001003'), 'c1');
+      await bus.signalDevice(dev('+15550001003'), { kind: 'frame', frame: { type: 'typing' } });
       await bus.publishPresence({ userId: '+15550001003', online: true });
       await rec.until('the good messages', () => rec.signals.length === 1 && rec.presence.length === 1);
       assert.equal(seen.length, 3);
@@ -108,8 +111,8 @@ describe('RedisBus', () => {
           throw new Error('presence handler failed');
         },
       });
-      await bus.claimDevice('+15550001004', 'c1');
-      await bus.signalDevice('+15550001004', { kind: 'frame', frame: {} });
+      await bus.claimDevice(dev('+15550001004'), 'c1');
+      await bus.signalDevice(dev('+15550001004'), { kind: 'frame', frame: {} });
       await bus.publishPresence({ userId: '+15550001004', online: true });
       const deadline = Date.now() + 2000;
       while (seen.length < 2 && Date.now() < deadline) await sleep(10);
@@ -124,15 +127,15 @@ describe('RedisBus', () => {
     try {
       await a.start(new BusRecorder());
       await b.start(new BusRecorder());
-      await a.claimDevice('+15550001005', 'c1');
-      await a.claimDevice('+15550001006', 'c2');
-      await b.claimDevice('+15550001006', 'c3');
+      await a.claimDevice(dev('+15550001005'), 'c1');
+      await a.claimDevice(dev('+15550001006'), 'c2');
+      await b.claimDevice(dev('+15550001006'), 'c3');
       await a.close();
-      assert.equal(await redis.get(directoryKey(PREFIX, '+15550001005')), null);
-      assert.equal(await redis.get(directoryKey(PREFIX, '+15550001006')), 'close-b|c3');
+      assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001005'))), null);
+      assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001006'))), 'close-b|c3');
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
-    assert.equal(await redis.get(directoryKey(PREFIX, '+15550001006')), null);
+    assert.equal(await redis.get(directoryKey(PREFIX, dev('+15550001006'))), null);
   });
 });

@@ -6,8 +6,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { LocalDiskBlobStore } from '../src/adapters/blob/local-disk/local-disk-blob-store.js';
+import { PostgresBlobStore } from '../src/adapters/blob/postgres/postgres-blob-store.js';
+import { PostgresStore } from '../src/adapters/store/postgres/postgres-store.js';
 import { SqliteStore } from '../src/adapters/store/sqlite/sqlite-store.js';
+import type { BlobStore } from '../src/ports/blob-store.js';
+import type { Store } from '../src/ports/store.js';
 import { MediaService } from '../src/services/media-service.js';
+import { createTestDatabase } from './support/postgres-database.js';
 import { startTestNode, type TestNode } from './support/test-node.js';
 
 const MiB = 1024 * 1024;
@@ -347,25 +352,48 @@ describe('media size limit', () => {
   });
 });
 
-describe('media retention', () => {
+/** The store and blob store of one deployment shape, and how to remove them. */
+interface MediaBackend {
+  store: Store;
+  blobs: BlobStore;
+  remove(): Promise<void>;
+}
+
+async function embeddedBackend(): Promise<MediaBackend> {
+  const root = await mkdtemp(join(tmpdir(), 'courier-retention-'));
+  const store = new SqliteStore({ file: join(root, 'courier.db') });
+  const blobs = new LocalDiskBlobStore(join(root, 'media'));
+  return { store, blobs, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+/** A cluster's: the store and the blobs in one PostgreSQL database. */
+async function postgresBackend(): Promise<MediaBackend> {
+  const database = await createTestDatabase();
+  const store = new PostgresStore({ connectionString: database.url });
+  const blobs = new PostgresBlobStore({ connectionString: database.url });
+  return { store, blobs, remove: () => database.drop() };
+}
+
+for (const [name, open] of [['SQLite and files', embeddedBackend], ['PostgreSQL', postgresBackend]] as const)
+describe(`media retention (${name})`, () => {
   const DAY = 24 * 60 * 60 * 1000;
-  let root = '';
-  let store: SqliteStore;
-  let blobs: LocalDiskBlobStore;
+  let backend: MediaBackend;
+  let store: Store;
+  let blobs: BlobStore;
   let clock = 0;
   let media: MediaService;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'courier-retention-'));
-    store = new SqliteStore({ file: join(root, 'courier.db') });
+    backend = await open();
+    ({ store, blobs } = backend);
     await store.init();
-    blobs = new LocalDiskBlobStore(join(root, 'media'));
     await blobs.init();
     clock = 1_000_000;
     media = new MediaService(store, blobs, { maxBytes: MiB, retentionMs: DAY }, () => clock);
   });
   after(async () => {
     await store.close();
-    await rm(root, { recursive: true, force: true });
+    await blobs.close();
+    await backend.remove();
   });
 
   const put = (bytes: Buffer, mime = 'image/png') => media.upload(Readable.from([bytes]), mime);
@@ -374,8 +402,8 @@ describe('media retention', () => {
   it('removes old unreferenced blobs, keeps those an undelivered message refers to until it is acked', async () => {
     const alice = '+15550000001';
     const bob = '+15550000002';
-    await store.registerDevice(alice, 'token-a', clock);
-    await store.registerDevice(bob, 'token-b', clock);
+    await store.registerPrimary(alice, 'token-a', clock);
+    await store.registerPrimary(bob, 'token-b', clock);
     const lonely = await put(randomBytes(2000));
     const attached = await put(randomBytes(3000));
     const message = {
@@ -386,7 +414,7 @@ describe('media retention', () => {
       ts: clock,
       media: { hash: attached.hash, mime: attached.mime, size: attached.size },
     };
-    const sent = await store.sendMessage(message, [bob]);
+    const sent = await store.sendMessage(message, [bob], 1);
 
     clock += DAY - 1;
     assert.equal(await media.sweep(), 0, 'nothing is older than the retention yet');
@@ -400,7 +428,7 @@ describe('media retention', () => {
     assert.ok(await kept(attached.hash), 'an undelivered message still refers to it');
     assert.ok(await kept(fresh.hash), 'younger than the retention');
 
-    await store.ackUpTo(bob, sent.appended[0]!.event.seq, clock);
+    await store.ackUpTo({ userId: bob, deviceId: 1 }, sent.appended[0]!.event.seq, clock);
     assert.equal(await media.sweep(), 1);
     assert.equal(await kept(attached.hash), false, 'delivered: nothing refers to it any more');
     assert.ok(await kept(fresh.hash));

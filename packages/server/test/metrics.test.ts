@@ -178,7 +178,7 @@ describe('TimedStore', () => {
       );
       await store.close();
       await assert.rejects(store.ping());
-      await assert.rejects(store.lastSeq('+15550000001'));
+      await assert.rejects(store.lastSeq({ userId: '+15550000001', deviceId: 1 }));
       const text = (await metrics.render()).text;
       assert.equal(sample(text, 'courier_store_errors_total', { op: 'ping' }), 1);
       assert.equal(sample(text, 'courier_store_errors_total', { op: 'lastSeq' }), 1);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { FakePushService, type BrowserSubscription } from './support/fake-push-service.js';
+import { linkDevice } from './support/devices.js';
 import { register, type Account } from './support/registration.js';
 import { eventually, sample, scrape } from './support/scrape.js';
 import { spawnNode, type SpawnedNode } from './support/spawned-node.js';
@@ -195,6 +196,26 @@ describe('push to offline devices (a spawned server, a real HTTPS push service o
     await send(account);
     await service.until(() => service.pushesTo(subscription.id).length > 0, 'a wake to the target set first');
     assert.deepEqual(service.pushesTo(other.id), []);
+  });
+
+  it('wakes each device on its own: an offline linked device is woken while the online primary is not', async () => {
+    const { account, subscription } = await offlineSubscribed();
+    const primary = await WsClient.connect(node.wsUrl, account.token);
+    try {
+      const linked = await linkDevice(node.url, account, 'Tablet');
+      const linkedTarget = { gateway: { url: service.gatewayUrl, pushkey: 'the-linked-tablet' } };
+      assert.equal((await call(`${node.url}/v1/devices/me/push`, 'PUT', linked.token, linkedTarget)).status, 204);
+      await send(account, 'to every device');
+      await primary.next((f) => f.type === 'message' && f.body === 'to every device');
+      const wake = await service.until(() => service.gatewayCalls.find((c) => c.body.pushkey === 'the-linked-tablet'), 'the linked device\'s wake');
+      assert.deepEqual({ ...wake.body }, { pushkey: 'the-linked-tablet', userId: account.userId, deviceId: linked.deviceId, unread: 1 });
+      const marker = await offlineSubscribed();
+      await send(marker.account);
+      await service.until(() => service.pushesTo(marker.subscription.id).length > 0, 'the marker wake');
+      assert.deepEqual(service.pushesTo(subscription.id), [], 'the primary has a socket: no push');
+    } finally {
+      primary.socket.terminate();
+    }
   });
 
   it('DELETE /v1/devices/me/push stops the wakes', async () => {

@@ -43,16 +43,16 @@ describe('RedisBus on a Redis Cluster, many devices', () => {
     const other = new RedisBus({ url: servers.url, nodeId: 'many-other', keyPrefix: 'courier-many:', directoryTtlMs: TTL_MS, onError: (err) => errors.push(err) });
     // 2,000 users over 16,384 slots: about a hundred slots hold two or more of them, so some
     // calls carry several keys, which a cluster refuses unless they share the slot.
-    const users = Array.from({ length: 2000 }, (_, i) => `+1555${String(i).padStart(7, '0')}`);
+    const users = Array.from({ length: 2000 }, (_, i) => ({ userId: `+1555${String(i).padStart(7, '0')}`, deviceId: 1 }));
     try {
       await holder.start(new BusRecorder());
       await other.start(new BusRecorder());
       await Promise.all(users.map((user, i) => holder.claimDevice(user, `c-${i}`)));
       // Twice the TTL: only the holder's refreshes keep the entries.
       await sleep(TTL_MS * 2);
-      assert.equal((await other.onlineUsers(users)).size, users.length);
+      assert.equal((await other.onlineDevices(users)).length, users.length);
       await holder.close();
-      assert.equal((await other.onlineUsers(users)).size, 0, 'closing released every entry');
+      assert.equal((await other.onlineDevices(users)).length, 0, 'closing released every entry');
       assert.deepEqual(errors, []);
     } finally {
       await Promise.all([holder.close(), other.close()]);
@@ -94,7 +94,7 @@ describe('two nodes on a Redis Cluster', () => {
     };
     while (count < 100) await send();
     let done = false;
-    const failover = servers.failOver(directoryKey(prefix, to)).finally(() => {
+    const failover = servers.failOver(directoryKey(prefix, { userId: to, deviceId: 1 })).finally(() => {
       done = true;
     });
     const duringFrom = count;

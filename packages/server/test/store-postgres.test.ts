@@ -4,9 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { GroupCommit } from '../src/adapters/store/postgres/postgres-group-commit.js';
 import { PostgresStore } from '../src/adapters/store/postgres/postgres-store.js';
+import type { DeviceAddress } from '../src/domain/device.js';
 import type { MessageEvent } from '../src/domain/events.js';
 import { createTestDatabase } from './support/postgres-database.js';
 import { runStoreContract } from './support/store-contract.js';
+import { runStoreDevicesContract } from './support/store-devices-contract.js';
 
 type Database = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -14,8 +16,13 @@ function message(from: string, id: string, to: string, ts = 1_700_000_000_000): 
   return { serverId: `srv-${from}-${id}`, id, from, to, ts, body: `hello ${id}` };
 }
 
+/** A user's primary device. */
+function dev(userId: string): DeviceAddress {
+  return { userId, deviceId: 1 };
+}
+
 async function register(store: PostgresStore, ...userIds: string[]): Promise<void> {
-  await Promise.all(userIds.map((userId) => store.registerDevice(userId, `token-of-${userId}`, 1_700_000_000_000)));
+  await Promise.all(userIds.map((userId) => store.registerPrimary(userId, `token-of-${userId}`, 1_700_000_000_000)));
 }
 
 async function sql(url: string, text: string): Promise<void> {
@@ -38,7 +45,7 @@ describe('PostgresStore contract', () => {
   after(async () => {
     await db?.drop();
   });
-  runStoreContract('PostgresStore', async () => {
+  const openFresh = async () => {
     const schema = `contract_${randomBytes(6).toString('hex')}`;
     await sql(db.url, `CREATE SCHEMA ${schema}`);
     const url = new URL(db.url);
@@ -53,7 +60,9 @@ describe('PostgresStore contract', () => {
       reopen: open,
       cleanup: () => sql(db.url, `DROP SCHEMA ${schema} CASCADE`),
     };
-  });
+  };
+  runStoreContract('PostgresStore', openFresh);
+  runStoreDevicesContract('PostgresStore', openFresh);
 });
 
 /** Two nodes' stores on one fresh database, closed and dropped after the suite. */
@@ -115,7 +124,7 @@ describe('PostgresStore as two cluster nodes', () => {
     const send = (store: PostgresStore, node: string) =>
       Promise.all(
         Array.from({ length: perNode }, (_, i) =>
-          store.sendMessage(message(`+1555000${node === 'a' ? 1 : 2}`, `${node}-${i}`, '+15550009999'), ['+15550009999']),
+          store.sendMessage(message(`+1555000${node === 'a' ? 1 : 2}`, `${node}-${i}`, '+15550009999'), ['+15550009999'], 1),
         ),
       );
     await register(nodes.a(), '+15550001', '+15550002', '+15550009999');
@@ -127,8 +136,8 @@ describe('PostgresStore as two cluster nodes', () => {
     // One sender's messages through one node: seq order is the order of the calls.
     for (const seqs of [seqsOf(fromA), seqsOf(fromB)]) assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
 
-    assert.equal(await nodes.b().lastSeq('+15550009999'), 2 * perNode);
-    const inbox = await nodes.a().readInbox('+15550009999', 0, 1000);
+    assert.equal(await nodes.b().lastSeq(dev('+15550009999')), 2 * perNode);
+    const inbox = await nodes.a().readInbox(dev('+15550009999'), 0, 1000);
     assert.deepEqual(
       inbox.map((event) => event.seq),
       all,
@@ -142,13 +151,13 @@ describe('PostgresStore as two cluster nodes', () => {
     for (let i = 0; i < 40; i++) {
       const store = i % 2 === 0 ? nodes.a() : nodes.b();
       const recipients = i % 3 === 0 ? [...users].reverse() : users.slice(i % 7);
-      jobs.push(store.sendMessage(message('+15551999999', `fan-${i}`, 'g-fan'), recipients));
-      jobs.push(store.ackUpTo(users[i % users.length]!, 1, 1_700_000_000_001));
+      jobs.push(store.sendMessage(message('+15551999999', `fan-${i}`, 'g-fan'), recipients, 1));
+      jobs.push(store.ackUpTo(dev(users[i % users.length]!), 1, 1_700_000_000_001));
     }
     await Promise.all(jobs);
     for (const user of users) {
-      const last = await nodes.a().lastSeq(user);
-      const events = await nodes.b().readInbox(user, 0, 1000);
+      const last = await nodes.a().lastSeq(dev(user));
+      const events = await nodes.b().readInbox(dev(user), 0, 1000);
       const seqs = events.map((event) => event.seq);
       assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), user);
       assert.ok(seqs.every((seq) => seq >= 1 && seq <= last));
@@ -161,25 +170,46 @@ describe('PostgresStore as two cluster nodes', () => {
     const msgB = { ...msgA, serverId: 'srv-other' };
     await register(nodes.a(), '+15552000001', '+15552000002');
     const [ra, rb] = await Promise.all([
-      nodes.a().sendMessage(msgA, ['+15552000002']),
-      nodes.b().sendMessage(msgB, ['+15552000002']),
+      nodes.a().sendMessage(msgA, ['+15552000002'], 1),
+      nodes.b().sendMessage(msgB, ['+15552000002'], 1),
     ]);
     assert.equal([ra, rb].filter((r) => r.duplicate).length, 1);
     assert.equal(ra.serverId, rb.serverId);
-    assert.equal((await nodes.a().readInbox('+15552000002', 0, 10)).length, 1);
+    assert.equal((await nodes.a().readInbox(dev('+15552000002'), 0, 10)).length, 1);
+  });
+
+  test('the expiry sweep run by both nodes at once handles each expired message once', async () => {
+    const [author, ...readers] = ['+15556000001', '+15556000002', '+15556000003'];
+    await register(nodes.a(), author!, ...readers);
+    const count = 300;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        nodes.a().sendMessage({ ...message(author!, `exp-${i}`, 'g-exp'), group: 'g-exp', expiresIn: 60 }, readers, 1),
+      ),
+    );
+    const due = 1_700_000_000_000 + 60_000;
+    // Small batches, many rounds: both nodes are in the table at the same time.
+    const sweepAll = async (store: PostgresStore) => {
+      let handled = 0;
+      for (let n = await store.expireMessages(due, 7); n > 0; n = await store.expireMessages(due, 7)) handled += n;
+      return handled;
+    };
+    const [byA, byB] = await Promise.all([sweepAll(nodes.a()), sweepAll(nodes.b())]);
+    assert.equal(byA + byB, count, `each message handled once (a: ${byA}, b: ${byB})`);
+    for (const reader of readers) assert.deepEqual(await nodes.b().readInbox(dev(reader), 0, 1000), []);
   });
 
   test('read by two nodes at once gives one read receipt', async () => {
     await register(nodes.a(), '+15553000001', '+15553000002');
-    const sent = await nodes.a().sendMessage(message('+15553000001', 'r1', '+15553000002'), ['+15553000002']);
+    const sent = await nodes.a().sendMessage(message('+15553000001', 'r1', '+15553000002'), ['+15553000002'], 1);
     const [ra, rb] = await Promise.all([
-      nodes.a().markRead('+15553000002', [sent.serverId], 5),
-      nodes.b().markRead('+15553000002', [sent.serverId], 6),
+      nodes.a().markRead(dev('+15553000002'), [sent.serverId], 5),
+      nodes.b().markRead(dev('+15553000002'), [sent.serverId], 6),
     ]);
     assert.equal(ra.length + rb.length, 1);
     // Delivered after being read: still no second read receipt.
-    await nodes.b().ackUpTo('+15553000002', 1, 7);
-    assert.deepEqual(await nodes.a().markRead('+15553000002', [sent.serverId], 8), []);
+    await nodes.b().ackUpTo(dev('+15553000002'), 1, 7);
+    assert.deepEqual(await nodes.a().markRead(dev('+15553000002'), [sent.serverId], 8), []);
   });
 });
 
@@ -190,12 +220,12 @@ describe('PostgresStore group commit', () => {
     const store = nodes.a();
     await register(store, '+15554000001', '+15554000002');
     const good = Array.from({ length: 20 }, (_, i) =>
-      store.sendMessage(message('+15554000001', `ok-${i}`, '+15554000002'), ['+15554000002']),
+      store.sendMessage(message('+15554000001', `ok-${i}`, '+15554000002'), ['+15554000002'], 1),
     );
     // PostgreSQL text cannot hold NUL: this job's statement fails, and with it its first batch.
-    const bad = store.sendMessage(message('+15554000001', 'bad\u0000id', '+15554000002'), ['+15554000002']);
+    const bad = store.sendMessage(message('+15554000001', 'bad\u0000id', '+15554000002'), ['+15554000002'], 1);
     const more = Array.from({ length: 20 }, (_, i) =>
-      store.sendMessage(message('+15554000001', `ok2-${i}`, '+15554000002'), ['+15554000002']),
+      store.sendMessage(message('+15554000001', `ok2-${i}`, '+15554000002'), ['+15554000002'], 1),
     );
     await assert.rejects(bad);
     const results = await Promise.all([...good, ...more]);
@@ -203,7 +233,7 @@ describe('PostgresStore group commit', () => {
       results.map((r) => r.appended[0]!.event.seq).sort((x, y) => x - y),
       Array.from({ length: 40 }, (_, i) => i + 1),
     );
-    assert.equal(await store.lastSeq('+15554000002'), 40);
+    assert.equal(await store.lastSeq(dev('+15554000002')), 40);
   });
 
   test('writes arriving together share transactions', async () => {
@@ -287,17 +317,18 @@ describe('PostgresStore group commit', () => {
     const result = await store.sendMessage(
       { ...message('+15556999999', 'big', 'g-big'), group: 'g-big', body: 'nul \u0000 and \ud800 lone' },
       members,
+      1,
     );
     const elapsed = Date.now() - started;
     assert.equal(result.appended.length, 1000);
     assert.ok(elapsed < 5000, `fan-out took ${elapsed} ms`);
-    const [event] = await store.readInbox(members[999]!, 0, 10);
+    const [event] = await store.readInbox(dev(members[999]!), 0, 10);
     assert.deepEqual(event, result.appended[999]!.event);
     assert.equal(event?.type === 'message' ? event.body : undefined, 'nul \u0000 and \ud800 lone');
 
     // A client id that is not well-formed UTF-16 still gets its idempotency.
     const odd = message('+15556999999', 'odd-\udc00', members[0]!);
-    assert.equal((await store.sendMessage(odd, [members[0]!])).duplicate, false);
-    assert.equal((await store.sendMessage(odd, [members[0]!])).duplicate, true);
+    assert.equal((await store.sendMessage(odd, [members[0]!], 1)).duplicate, false);
+    assert.equal((await store.sendMessage(odd, [members[0]!], 1)).duplicate, true);
   });
 });

@@ -9,6 +9,7 @@ import { SqliteWorkerStore } from '../src/adapters/store/sqlite/sqlite-worker-st
 import { CourierError } from '../src/domain/errors.js';
 import type { Group } from '../src/domain/group.js';
 import { runStoreContract } from './support/store-contract.js';
+import { runStoreDevicesContract } from './support/store-devices-contract.js';
 
 let root = '';
 let opened = 0;
@@ -27,7 +28,7 @@ async function openAt(file: string): Promise<SqliteWorkerStore> {
   return store;
 }
 
-runStoreContract('SqliteStore on its worker thread', async () => {
+async function openFresh() {
   const dir = join(root, `store-${++opened}`);
   await mkdir(dir);
   const file = join(dir, 'courier.db');
@@ -36,7 +37,9 @@ runStoreContract('SqliteStore on its worker thread', async () => {
     reopen: () => openAt(file),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}
+runStoreContract('SqliteStore on its worker thread', openFresh);
+runStoreDevicesContract('SqliteStore on its worker thread', openFresh);
 
 describe('SqliteStore on its worker thread', () => {
   const A = '+15550000011';
@@ -48,7 +51,7 @@ describe('SqliteStore on its worker thread', () => {
     await mkdir(dir);
     const store = await openAt(join(dir, 'courier.db'));
     try {
-      await store.registerDevice(A, 'token-a', 1);
+      await store.registerPrimary(A, 'token-a', 1);
       await store.createGroup(group, []);
       await assert.rejects(store.createGroup(group, []), (error: unknown) => {
         assert.ok(error instanceof CourierError);
@@ -59,7 +62,7 @@ describe('SqliteStore on its worker thread', () => {
     } finally {
       await store.close();
     }
-    await assert.rejects(store.lastSeq(A), /closed/, 'a closed store refuses calls with a sentence');
+    await assert.rejects(store.lastSeq({ userId: A, deviceId: 1 }), /closed/, 'a closed store refuses calls with a sentence');
   });
 
   it('changeGroup reads again when another write changed the group between its read and its write', async () => {
@@ -67,8 +70,8 @@ describe('SqliteStore on its worker thread', () => {
     await mkdir(dir);
     const store = await openAt(join(dir, 'courier.db'));
     try {
-      await store.registerDevice(A, 'token-a', 1);
-      await store.registerDevice(B, 'token-b', 1);
+      await store.registerPrimary(A, 'token-a', 1);
+      await store.registerPrimary(B, 'token-b', 1);
       await store.createGroup(group, []);
       const seenNames: string[] = [];
       const result = await store.changeGroup(group.groupId, (current) => {
@@ -97,8 +100,8 @@ describe('SqliteStore durability', () => {
       await mkdir(dir);
       const file = join(dir, 'courier.db');
       const setup = await openAt(file);
-      await setup.registerDevice(from, 'token-from', Date.now());
-      await setup.registerDevice(to, 'token-to', Date.now());
+      await setup.registerPrimary(from, 'token-from', Date.now());
+      await setup.registerPrimary(to, 'token-to', Date.now());
       await setup.close();
 
       const printed = await runUntilKilled(child, [file, synchronous, from, to], 2000);
@@ -106,7 +109,7 @@ describe('SqliteStore durability', () => {
 
       const store = await openAt(file);
       try {
-        const inbox = await store.readInbox(to, 0, 1_000_000);
+        const inbox = await store.readInbox({ userId: to, deviceId: 1 }, 0, 1_000_000);
         const stored = new Set(inbox.map((event) => (event.type === 'message' ? event.serverId : '')));
         const lost = printed.filter((serverId) => !stored.has(serverId));
         assert.deepEqual(lost, [], `${lost.length} of ${printed.length} acknowledged sends were lost`);
@@ -115,7 +118,7 @@ describe('SqliteStore durability', () => {
           inbox.map((_, i) => i + 1),
           'seqs stay contiguous',
         );
-        assert.equal(await store.lastSeq(to), inbox.length);
+        assert.equal(await store.lastSeq({ userId: to, deviceId: 1 }), inbox.length);
       } finally {
         await store.close();
       }

@@ -112,6 +112,34 @@ describe('the web client', { timeout: 180_000 }, () => {
     assert.equal(Buffer.concat(chunks).toString(), 'tent, stove, snacks\n');
   });
 
+  it('replies, reacts, edits and deletes for everyone', async () => {
+    const marker = messages(bob.page).filter({ hasText: 'Marker' });
+    await marker.hover();
+    await marker.getByRole('button', { name: 'Reply' }).click();
+    await sendMessage(bob.page, 'Got it');
+    await seeMessage(alice.page, new RegExp(`^${escape(bob.phone)}: Got it, in reply to you, `));
+
+    const reply = messages(alice.page).filter({ hasText: 'Got it' });
+    await reply.hover();
+    await reply.getByRole('button', { name: 'React' }).click();
+    await reply.getByRole('button', { name: 'React with 👍' }).click();
+    await seeMessage(bob.page, /^You: Got it, in reply to .*, reactions 👍 1, .*, read$/);
+
+    await sendMessage(alice.page, 'See you at nine');
+    const mistake = messages(alice.page).filter({ hasText: 'See you at nine' });
+    await mistake.hover();
+    await mistake.getByRole('button', { name: 'Edit' }).click();
+    await alice.page.getByRole('textbox', { name: 'Message' }).fill('See you at ten');
+    await alice.page.getByRole('button', { name: 'Send' }).click();
+    await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: See you at ten \\(edited\\), `));
+
+    const edited = messages(alice.page).filter({ hasText: 'See you at ten' });
+    await edited.hover();
+    await edited.getByRole('button', { name: 'Delete for everyone' }).click();
+    await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: This message was deleted, `));
+    assert.equal(await messages(bob.page).filter({ hasText: 'See you at' }).count(), 0);
+  });
+
   it('shows a notification when the server wakes the device through Web Push', async () => {
     await alice.context.grantPermissions(['notifications'], { origin: server.url });
     const cdp = await alice.context.newCDPSession(alice.page);

@@ -6,7 +6,7 @@ import { argv } from 'node:process';
 import { join } from 'node:path';
 import { launchChromium } from './support/chromium.js';
 import { CourierServer } from './support/courier-server.js';
-import { newPerson, openChat, seeMessage, sendMessage, startChat } from './support/person.js';
+import { messages, newPerson, openChat, seeMessage, sendMessage, startChat } from './support/person.js';
 import { gradientPng } from './support/png.js';
 
 const out = argv[2] ?? 'docs';
@@ -22,6 +22,8 @@ try {
   const carol = await newPerson(browser, server, { width: 1000, height: 620 });
   await startChat(alice.page, bob.phone);
   await sendMessage(alice.page, 'Hi Bob! Are we still on for Saturday?');
+  await bob.page.getByRole('button', { name: /1 unread/ }).waitFor();
+  await bob.page.screenshot({ path: join(out, 'web-phone-list.png') });
   await openChat(bob.page, new RegExp(alice.phone.replace('+', '\\+')));
   await sendMessage(bob.page, 'Yes! I found a campsite by the lake');
   await seeMessage(alice.page, /Yes! I found/);
@@ -29,7 +31,14 @@ try {
   await bob.page.getByRole('button', { name: 'Attach' }).click();
   await (await chooser).setFiles({ name: 'lake.png', mimeType: 'image/png', buffer: gradientPng(640, 420) });
   await alice.page.getByRole('img', { name: 'Photo lake.png' }).waitFor();
+  const campsite = messages(alice.page).filter({ hasText: 'campsite' });
+  await campsite.hover();
+  await campsite.getByRole('button', { name: 'React' }).click();
+  await campsite.getByRole('button', { name: 'React with ❤️' }).click();
+  await campsite.hover();
+  await campsite.getByRole('button', { name: 'Reply' }).click();
   await sendMessage(alice.page, 'Looks great. I will bring the tent.');
+  await alice.page.mouse.move(0, 0);
   await seeMessage(alice.page, /I will bring the tent\., .*, read$/);
   await startChat(alice.page, carol.phone);
   await sendMessage(alice.page, 'Coming with us on Saturday?');

@@ -6,12 +6,21 @@ import { openAll } from './open-all.js';
 
 /**
  * Worker side of the 1:1 scenarios: pairs of devices, the first sending to the second. Both
- * sockets of a pair live in this process, so send and receive times come from one clock.
+ * sockets of a pair live in this process, so send and receive times come from one clock. With
+ * linked devices (the devices scenario), the recipient's other devices must each get every
+ * message and the sender's other devices a copy of it; all of them ack.
  */
+
+export interface PairSpec {
+  sender: Account;
+  recipient: Account;
+  /** Linked devices of the sender's and of the recipient's account, connected too. */
+  linked?: { sender: Account[]; recipient: Account[] };
+}
 
 export interface PairsConnectArgs {
   wsUrl: string;
-  pairs: Array<{ sender: Account; recipient: Account }>;
+  pairs: PairSpec[];
   ack: AckPolicy;
   /** Distinguishes the client ids of this worker's senders. */
   workerIndex: number;
@@ -53,10 +62,19 @@ export interface PairsStepResult {
   anomalies: { count: number; samples: string[] };
 }
 
+/** A linked device of one end of a pair: it counts the messages it gets (each message once). */
+interface Companion {
+  socket: BenchSocket;
+  messages: number;
+}
+
 interface Pair {
   index: number;
   sender: BenchSocket;
   recipient: BenchSocket;
+  companions: Companion[];
+  /** `sent` answers so far: what each companion must have received in the end. */
+  sentAnswers: number;
   to: string;
   counter: number;
   inFlight: number;
@@ -94,13 +112,20 @@ interface StepState {
 export async function pairsConnect(args: PairsConnectArgs): Promise<{ connected: number }> {
   anomalies = new Anomalies();
   idPrefix = `w${args.workerIndex}`;
-  const accounts = args.pairs.flatMap((pair) => [pair.sender, pair.recipient]);
-  const sockets = await openAll(args.wsUrl, accounts, args.ack, anomalies, 50);
+  const ends = args.pairs.flatMap((pair) => [pair.sender, pair.recipient]);
+  const linked = args.pairs.flatMap((pair) => [...(pair.linked?.sender ?? []), ...(pair.linked?.recipient ?? [])]);
+  const sockets = await openAll(args.wsUrl, [...ends, ...linked], args.ack, anomalies, 50);
+  let nextLinked = ends.length;
   pairs = args.pairs.map((pair, index) => {
+    const count = (pair.linked?.sender.length ?? 0) + (pair.linked?.recipient.length ?? 0);
+    const companions = sockets.slice(nextLinked, nextLinked + count).map((socket) => ({ socket, messages: 0 }));
+    nextLinked += count;
     const p: Pair = {
       index,
       sender: sockets[2 * index]!,
       recipient: sockets[2 * index + 1]!,
+      companions,
+      sentAnswers: 0,
       to: pair.recipient.userId,
       counter: 0,
       inFlight: 0,
@@ -112,6 +137,7 @@ export async function pairsConnect(args: PairsConnectArgs): Promise<{ connected:
     };
     p.sender.setHandlers({ onFrame: (frame) => onSenderFrame(p, frame), onEvent: (event) => onSenderEvent(p, event) });
     p.recipient.setHandlers({ onEvent: (event) => onRecipientEvent(p, event) });
+    for (const companion of companions) companion.socket.setHandlers({ onEvent: (event) => onCompanionEvent(p, companion, event) });
     return p;
   });
   return { connected: sockets.length };
@@ -177,7 +203,13 @@ export async function pairsStep(args: PairsStepArgs): Promise<PairsStepResult> {
   // Every message sent must come back as a delivered receipt; wait for the stragglers, bounded.
   const settleDeadline = performance.now() + args.settleMs;
   while (pairs.some((pair) => pair.inFlight > 0) && performance.now() < settleDeadline) await sleep(20);
+  while (pairs.some((pair) => pair.companions.some((c) => c.messages < pair.sentAnswers)) && performance.now() < settleDeadline) await sleep(20);
   for (const pair of pairs) {
+    for (const companion of pair.companions) {
+      if (companion.messages !== pair.sentAnswers) {
+        anomalies.add(`pair ${idPrefix}.${pair.index}: linked device of ${companion.socket.userId} got ${companion.messages} messages for ${pair.sentAnswers} sent answers`);
+      }
+    }
     if (pair.inFlight > 0) {
       anomalies.add(
         `pair ${idPrefix}.${pair.index} (${pair.sender.userId} → ${pair.to}): ${pair.inFlight} messages still without a delivered receipt ${args.settleMs} ms after sending stopped ` +
@@ -211,7 +243,8 @@ export async function pairsClose(): Promise<{ anomalies: { count: number; sample
     pair.sender.flushAck();
     pair.recipient.flushAck();
   }
-  await Promise.all(pairs.flatMap((pair) => [pair.sender.close(), pair.recipient.close()]));
+  for (const companion of pairs.flatMap((pair) => pair.companions)) companion.socket.flushAck();
+  await Promise.all(pairs.flatMap((pair) => [pair.sender.close(), pair.recipient.close(), ...pair.companions.map((c) => c.socket.close())]));
   pairs = [];
   return { anomalies: anomalies.toJSON() };
 }
@@ -236,6 +269,7 @@ function onSenderFrame(pair: Pair, frame: EphemeralFrame): void {
   }
   pair.awaitingSent.delete(frame.id!);
   pair.sentOrder.push(frame.id!);
+  pair.sentAnswers++;
   const now = performance.now();
   if (step !== undefined && sentAt >= step.windowStart && sentAt < step.windowEnd) step.sent.record((now - sentAt) * 1000);
   if (pair.earlyReceipts.delete(frame.serverId!)) complete(pair, sentAt, now);
@@ -283,6 +317,16 @@ function onRecipientEvent(pair: Pair, event: DurableFrame): void {
   const sentAt = Number(event.body!.slice(0, event.body!.indexOf(':')));
   const state = step;
   if (state !== undefined && sentAt >= state.windowStart && sentAt < state.windowEnd) state.receive.record((now - sentAt) * 1000);
+}
+
+/** A linked device of either end: every message of the pair's sender reaches it once. */
+function onCompanionEvent(pair: Pair, companion: Companion, event: DurableFrame): void {
+  if (event.type !== 'message') return;
+  if (event.from !== pair.sender.userId) {
+    anomalies.add(`linked device of ${companion.socket.userId} got a message from someone else: ${JSON.stringify(event).slice(0, 300)}`);
+    return;
+  }
+  companion.messages++;
 }
 
 /** Rule 6: the recipient sees one sender's messages in the order of their `sent` answers, each once. */

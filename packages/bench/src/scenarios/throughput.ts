@@ -1,10 +1,10 @@
 import type { Anomalies } from '../anomalies.js';
 import { Histogram } from '../histogram.js';
-import { registerUsers } from '../registration.js';
+import { linkDevices, registerUsers } from '../registration.js';
 import type { ServerProcess } from '../server-process.js';
 import { describeShares, onFreshServer, ServerCpuMeter, type BenchContext, type MainThreadShares, type Metric, type ScenarioResult } from '../scenario.js';
 import { split, type WorkerHandle } from '../worker-pool.js';
-import type { PairsStepArgs, PairsStepResult } from './pairs-worker.js';
+import type { PairSpec, PairsStepArgs, PairsStepResult } from './pairs-worker.js';
 import { targets } from '../targets.js';
 
 interface StepSummary {
@@ -51,33 +51,7 @@ export function percentiles(histogram: Histogram): Percentiles {
 export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> {
   const o = ctx.options;
   return withPairs(ctx, 'throughput', async (server, workers, anomalies) => {
-    const steps: StepSummary[] = [];
-    for (const window of o.windows) {
-      ctx.log(`throughput: window ${window} per pair, ${o.warmupS} s warm-up + ${o.durationS} s measured`);
-      const step = await runStep(server, workers, {
-        mode: 'window',
-        window,
-        ratePerSecond: 0,
-        totalPairs: o.pairs,
-        maxInFlightPerPair: window,
-        warmupMs: o.warmupS * 1000,
-        durationMs: o.durationS * 1000,
-        settleMs: 30_000,
-        bodyBytes: o.bodyBytes,
-      }, anomalies);
-      steps.push({ window, ...step });
-      ctx.log(
-        `throughput: window ${window}: ${Math.round(step.messagesPerSecond)} msg/s, receive p50 ${step.receiveMs.p50} ms p99 ${step.receiveMs.p99} ms; ` +
-          `CPU: server ${step.serverCores} cores (${describeShares(step.mainThread)}), generator ${step.generatorCores} cores`,
-      );
-      if (anomalies.count > 0) break;
-      // Past the knee more in flight only queues: stop once a step is clearly below the best.
-      const bestSoFar = Math.max(...steps.map((s) => s.messagesPerSecond));
-      if (step.messagesPerSecond < 0.9 * bestSoFar) {
-        ctx.log(`throughput: window ${window} is past the maximum; no larger windows`);
-        break;
-      }
-    }
+    const steps = await windowSteps(ctx, 'throughput', server, workers, anomalies);
     const best = steps.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
     ctx.maxThroughput = best.messagesPerSecond;
     const metrics: Metric[] = [
@@ -87,13 +61,74 @@ export async function runThroughput(ctx: BenchContext): Promise<ScenarioResult> 
         unit: 'msg/s',
         target: { text: `≥ ${targets.throughput.toLocaleString('en-US')} msg/s`, met: best.messagesPerSecond >= targets.throughput },
       },
-      { label: 'at that load: send → receive p50 / p99 / p999', value: best.receiveMs.p99, unit: `ms (p99; p50 ${best.receiveMs.p50}, p999 ${best.receiveMs.p999})` },
-      { label: 'at that load: send → delivered receipt p50 / p99', value: best.deliveredMs.p99, unit: `ms (p99; p50 ${best.deliveredMs.p50})` },
-      { label: 'at that load: CPU of the server / of the generator', value: best.serverCores, unit: `cores (generator ${best.generatorCores} cores)` },
-      { label: 'at that load: the server\'s event-loop thread', value: Math.round(best.mainThread.onCpu * 100), unit: `% on CPU (${describeShares(best.mainThread)})` },
+      ...loadMetrics(best),
     ];
     return { title: '1. 1:1 throughput', metrics, details: { pairs: o.pairs, steps } };
   });
+}
+
+/**
+ * Scenario 6: the 1:1 scenario with 3 devices per account (the primary and 2 linked, all
+ * connected): each message is stored for the recipient's 3 devices and the sender's 2 others,
+ * all of them ack, and the sending device waits for the one delivered receipt.
+ */
+export async function runDevices(ctx: BenchContext): Promise<ScenarioResult> {
+  const o = ctx.options;
+  return withPairs(ctx, 'devices', async (server, workers, anomalies) => {
+    const steps = await windowSteps(ctx, 'devices', server, workers, anomalies);
+    const best = steps.reduce((a, b) => (b.messagesPerSecond > a.messagesPerSecond ? b : a));
+    const metrics: Metric[] = [
+      {
+        label: `1:1 throughput, 3 devices per account (best of windows ${o.windows.join('/')} per pair: ${best.window})`,
+        value: Math.round(best.messagesPerSecond),
+        unit: 'msg/s (each stored in 5 inboxes)',
+      },
+      ...loadMetrics(best),
+    ];
+    return { title: '6. 1:1 with 3 devices per account', metrics, details: { pairs: o.pairs, devicesPerAccount: 3, steps } };
+  }, 2);
+}
+
+/** One step per window size, stopping once past the maximum. */
+async function windowSteps(ctx: BenchContext, name: string, server: ServerProcess, workers: WorkerHandle[], anomalies: Anomalies): Promise<StepSummary[]> {
+  const o = ctx.options;
+  const steps: StepSummary[] = [];
+  for (const window of o.windows) {
+    ctx.log(`${name}: window ${window} per pair, ${o.warmupS} s warm-up + ${o.durationS} s measured`);
+    const step = await runStep(server, workers, {
+      mode: 'window',
+      window,
+      ratePerSecond: 0,
+      totalPairs: o.pairs,
+      maxInFlightPerPair: window,
+      warmupMs: o.warmupS * 1000,
+      durationMs: o.durationS * 1000,
+      settleMs: 30_000,
+      bodyBytes: o.bodyBytes,
+    }, anomalies);
+    steps.push({ window, ...step });
+    ctx.log(
+      `${name}: window ${window}: ${Math.round(step.messagesPerSecond)} msg/s, receive p50 ${step.receiveMs.p50} ms p99 ${step.receiveMs.p99} ms; ` +
+        `CPU: server ${step.serverCores} cores (${describeShares(step.mainThread)}), generator ${step.generatorCores} cores`,
+    );
+    if (anomalies.count > 0) break;
+    // Past the knee more in flight only queues: stop once a step is clearly below the best.
+    const bestSoFar = Math.max(...steps.map((s) => s.messagesPerSecond));
+    if (step.messagesPerSecond < 0.9 * bestSoFar) {
+      ctx.log(`${name}: window ${window} is past the maximum; no larger windows`);
+      break;
+    }
+  }
+  return steps;
+}
+
+function loadMetrics(best: StepSummary): Metric[] {
+  return [
+    { label: 'at that load: send → receive p50 / p99 / p999', value: best.receiveMs.p99, unit: `ms (p99; p50 ${best.receiveMs.p50}, p999 ${best.receiveMs.p999})` },
+    { label: 'at that load: send → delivered receipt p50 / p99', value: best.deliveredMs.p99, unit: `ms (p99; p50 ${best.deliveredMs.p50})` },
+    { label: 'at that load: CPU of the server / of the generator', value: best.serverCores, unit: `cores (generator ${best.generatorCores} cores)` },
+    { label: 'at that load: the server\'s event-loop thread', value: Math.round(best.mainThread.onCpu * 100), unit: `% on CPU (${describeShares(best.mainThread)})` },
+  ];
 }
 
 /** Scenario 2: latency at a fixed rate, half of the measured maximum (open loop). */
@@ -148,8 +183,10 @@ export function halfLoad(ctx: BenchContext, scenario: string): number {
 
 export async function withPairs(
   ctx: BenchContext,
-  name: 'throughput' | 'latency' | 'soak',
+  name: 'throughput' | 'latency' | 'soak' | 'devices',
   body: (server: ServerProcess, workers: WorkerHandle[], anomalies: Anomalies) => Promise<Pick<ScenarioResult, 'title' | 'metrics' | 'details'>>,
+  /** Devices linked to each account besides its primary, all connected (0: one device per account). */
+  linkedPerAccount = 0,
 ): Promise<ScenarioResult> {
   const o = ctx.options;
   // The body names the scenario's title; `name` stands in until it does.
@@ -157,7 +194,13 @@ export async function withPairs(
     const started = Date.now();
     const accounts = await registerUsers(server.url, server.smsOutbox, 2 * o.pairs, { concurrency: o.registerConcurrency });
     ctx.log(`${name}: registered ${accounts.length} users in ${Date.now() - started} ms`);
-    const pairs = Array.from({ length: o.pairs }, (_, i) => ({ sender: accounts[2 * i]!, recipient: accounts[2 * i + 1]! }));
+    const linked = linkedPerAccount === 0 ? undefined : await linkDevices(server.url, accounts, linkedPerAccount);
+    if (linked !== undefined) ctx.log(`${name}: linked ${linkedPerAccount} more devices to each account`);
+    const pairs: PairSpec[] = Array.from({ length: o.pairs }, (_, i) => ({
+      sender: accounts[2 * i]!,
+      recipient: accounts[2 * i + 1]!,
+      ...(linked !== undefined && { linked: { sender: linked[2 * i]!, recipient: linked[2 * i + 1]! } }),
+    }));
     const workers = startWorkers(Math.min(o.workers, o.pairs));
     await Promise.all(
       split(pairs, workers.length).map((slice, i) =>

@@ -14,7 +14,11 @@ export function describeError(err: unknown): string {
   if (isRevoked(err)) {
     const loaded = lastLoadedProfile();
     const again = loaded === undefined ? 'courier register <phone>' : `courier register ${loaded.profile.phone}${loaded.name === 'default' ? '' : ` --profile ${loaded.name}`}`;
-    return `this device's token was refused: the phone was registered again elsewhere (which signs out the previous device). Run "${again}" to use it here again.`;
+    if ((loaded?.profile.deviceId ?? 1) !== 1) {
+      // A linked device: removed from the account, or every device was signed out by a new registration.
+      return `this device's token was refused: it was removed from the account, or the phone was registered again (which signs out every device). Run "courier link${loaded?.name === undefined || loaded.name === 'default' ? '' : ` --profile ${loaded.name}`}" to link it again.`;
+    }
+    return `this device's token was refused: the phone was registered again elsewhere (which signs out every earlier device). Run "${again}" to use it here again.`;
   }
   if (err instanceof CourierApiError && err.code === 'unreachable' && /ECONNREFUSED/.test(err.message)) {
     return `${err.message}: is the server running, on this port?`;

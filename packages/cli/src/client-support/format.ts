@@ -1,5 +1,5 @@
 /** One readable line per event for `listen` (and the receipts `send` prints). */
-import type { GroupEvent, MediaRef, MessageEvent, PresenceEvent, ReceiptEvent, TypingEvent } from 'courier-chat-client/node';
+import type { ActionEvent, GroupEvent, MediaRef, MessageEvent, PresenceEvent, ReceiptEvent, TypingEvent } from 'courier-chat-client/node';
 
 /** Local wall-clock time, HH:MM:SS. */
 export function clock(ts: number = Date.now()): string {
@@ -27,7 +27,26 @@ export function formatMedia(media: MediaRef): string {
 export function formatMessage(m: MessageEvent): string {
   const where = m.group === undefined ? '' : ` in ${safe(m.group)}`;
   const parts = [m.body === undefined ? undefined : safe(m.body), m.media === undefined ? undefined : formatMedia(m.media)];
-  return `${clock(m.ts)} message from ${safe(m.from)}${where}: ${parts.filter((p) => p !== undefined).join(' ')}  (id ${safe(m.serverId)}, seq ${m.seq})`;
+  const extras = [
+    m.replyTo === undefined ? undefined : `reply to ${safe(m.replyTo)}`,
+    m.expiresIn === undefined ? undefined : `disappears after ${m.expiresIn} s`,
+  ].filter((e) => e !== undefined);
+  const more = extras.length === 0 ? '' : ` [${extras.join(', ')}]`;
+  return `${clock(m.ts)} message from ${safe(m.from)}${where}: ${parts.filter((p) => p !== undefined).join(' ')}${more}  (id ${safe(m.serverId)}, seq ${m.seq})`;
+}
+
+/** An edit, a delete for everyone or a reaction, naming the message it is about. */
+export function formatAction(a: ActionEvent): string {
+  const where = a.group === undefined ? '' : ` in ${safe(a.group)}`;
+  const what =
+    a.type === 'edit'
+      ? `edited by ${safe(a.from)}${where}: ${safe(a.body)}`
+      : a.type === 'delete'
+        ? `deleted by ${safe(a.from)}${where}`
+        : a.emoji === ''
+          ? `reaction taken back by ${safe(a.from)}${where}`
+          : `reaction ${safe(a.emoji)} by ${safe(a.from)}${where}`;
+  return `${clock(a.ts)} message ${safe(a.target)} ${what}  (seq ${a.seq})`;
 }
 
 export function formatReceipt(r: ReceiptEvent): string {

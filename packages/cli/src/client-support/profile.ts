@@ -16,6 +16,8 @@ export interface Profile {
   token: string;
   phone: string;
   registeredAt: number;
+  /** 1 for the primary (registered by SMS); linked devices have their own (absent in old profiles: 1). */
+  deviceId?: number;
 }
 
 export function courierHome(): string {

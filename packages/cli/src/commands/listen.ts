@@ -1,12 +1,12 @@
 /**
- * `courier listen`: prints each message, receipt, group change, typing and presence event as one
+ * `courier listen`: prints each message, edit, delete, reaction, receipt, group change, typing and presence event as one
  * line, and acks durable events only once their line is written. Ctrl-C exits.
  */
 import { stderr, stdout } from 'node:process';
 import { CourierSocketError } from 'courier-chat-client/node';
 import { comeBackWhenReplaced } from '../client-support/come-back.js';
 import { clientFor, connectOrFail } from '../client-support/connection.js';
-import { clock, formatGroup, formatMessage, formatPresence, formatReceipt, formatTyping, safe } from '../client-support/format.js';
+import { clock, formatAction, formatGroup, formatMessage, formatPresence, formatReceipt, formatTyping, safe } from '../client-support/format.js';
 import { UsageError, parseCommand, serverOf } from '../client-support/options.js';
 import { loadProfile, profileStorage } from '../client-support/profile.js';
 
@@ -44,6 +44,9 @@ export async function run(args: string[]): Promise<void> {
   });
   client.on('receipt', (r) => print(formatReceipt(r)));
   client.on('group', (g) => print(formatGroup(g)));
+  client.on('edit', (a) => print(formatAction(a)));
+  client.on('delete', (a) => print(formatAction(a)));
+  client.on('reaction', (a) => print(formatAction(a)));
   client.on('unknown', (f) => print(`${clock()} ${safe(String(f.type))} ${safe(JSON.stringify(f))}`));
   client.on('typing', (t) => print(formatTyping(t)));
   client.on('presence', (p) => print(formatPresence(p)));

@@ -14,8 +14,9 @@ const usage = `usage: courier register <phone> [--server <url>] [--profile <name
 
 Registers this terminal as the device of <phone> (E.164, e.g. +15551234567): the server sends a
 code by SMS, you type it, and the token is saved in the profile. With --code, no new code is
-sent: the one given (from an earlier run) is checked. Registering a phone again revokes its
-previous device.`;
+sent: the one given (from an earlier run) is checked. Registering a phone again revokes every
+earlier device of it, linked ones too. To add this terminal to an account instead, use
+courier link.`;
 
 const maxTries = 3;
 
@@ -81,7 +82,7 @@ function explainRefusal(err: unknown, again: string): unknown {
 }
 
 async function verify(server: string, phone: string, code: string, profileName: string): Promise<void> {
-  const { userId, token } = await CourierClient.register.verify(server, phone, code);
-  const path = await saveProfile(profileName, { server, userId, token, phone, registeredAt: Date.now() });
+  const { userId, token, deviceId } = await CourierClient.register.verify(server, phone, code);
+  const path = await saveProfile(profileName, { server, userId, token, phone, registeredAt: Date.now(), deviceId: deviceId ?? 1 });
   stdout.write(`registered ${userId} on ${server} (profile "${profileName}", ${path})\n`);
 }

@@ -24,7 +24,9 @@ send <to> --file <path>       send a photo, voice note or any file`;
 
 const usage = `usage: courier send <to> <text...>
        courier send <to> --file <path> [--caption <text>] [--mime <type>]
-       options: --wait <seconds> (for the delivered receipt, default 3), --server <url>, --profile <name>
+       options: --reply-to <serverId> (answer that message), --expires-in <seconds> (the message
+                disappears, 60 to 7776000), --wait <seconds> (for the delivered receipt, default 3),
+                --server <url>, --profile <name>
 
 <to> is a phone number (userId) or a groupId.`;
 
@@ -34,6 +36,8 @@ export async function run(args: string[]): Promise<void> {
     caption: { type: 'string' },
     mime: { type: 'string' },
     wait: { type: 'string' },
+    'reply-to': { type: 'string' },
+    'expires-in': { type: 'string' },
   });
   if (shared.help) return void stdout.write(`${usage}\n`);
   const [typedTo, ...words] = positionals;
@@ -43,6 +47,11 @@ export async function run(args: string[]): Promise<void> {
   if (to === undefined || (text === undefined && file === undefined)) throw new UsageError(`expected a recipient and a text or --file\n${usage}`);
   const waitSeconds = values.wait === undefined ? 3 : Number(values.wait);
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+  const replyTo = typeof values['reply-to'] === 'string' ? values['reply-to'] : undefined;
+  const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
+  if (expiresIn !== undefined && !(Number.isInteger(expiresIn) && expiresIn >= 60 && expiresIn <= 7_776_000)) {
+    throw new UsageError('--expires-in takes whole seconds from 60 to 7776000 (90 days)');
+  }
 
   const profile = await loadProfile(shared.profile);
   const client = clientFor(profile, serverOf(shared, profile.server), { ack: false });
@@ -66,7 +75,13 @@ export async function run(args: string[]): Promise<void> {
       });
     });
     await connectOrFail(client, 10_000);
-    const sent = await client.send({ to, ...(text === undefined ? {} : { body: text }), ...(media === undefined ? {} : { media }) });
+    const sent = await client.send({
+      to,
+      ...(text === undefined ? {} : { body: text }),
+      ...(media === undefined ? {} : { media }),
+      ...(replyTo === undefined ? {} : { replyTo }),
+      ...(expiresIn === undefined ? {} : { expiresIn }),
+    });
     sentId = sent.serverId;
     stdout.write(`sent ${sent.serverId}\n`);
 

@@ -1,3 +1,5 @@
+import type { DeviceAddress } from './device.js';
+
 /** Where a device that has no socket is woken: a browser's Web Push subscription, or a push gateway. */
 export type PushTarget = WebPushTarget | GatewayPushTarget;
 
@@ -15,11 +17,8 @@ export interface GatewayPushTarget {
   pushkey: string;
 }
 
-/** The device a push target belongs to. Until accounts have several devices, every account is device 1. */
-export interface DeviceRef {
-  userId: string;
-  deviceId: number;
-}
+/** The device a push target belongs to. */
+export type DeviceRef = DeviceAddress;
 
 /** One text per target, the same for equal targets (fixed key order): how stores keep and compare them. */
 export function serializePushTarget(target: PushTarget): string {

@@ -1,8 +1,19 @@
 import { CourierError } from '../domain/errors.js';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../domain/events.js';
+import type { DeviceAddress, DeviceRecord } from '../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { MessageFacts } from '../domain/message-actions.js';
 import type { PushTarget } from '../domain/push-target.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../ports/store.js';
+import type {
+  LinkApproval,
+  MediaRecord,
+  PendingCode,
+  PendingLink,
+  RetentionTimes,
+  RevokedDevice,
+  SendResult,
+  Store,
+} from '../ports/store.js';
 
 /** Where a TimedStore reports; NodeMetrics is the one in production. */
 export interface StoreObserver {
@@ -54,45 +65,78 @@ export class TimedStore implements Store {
   serverSecret(name: string, candidate: string): Promise<string> {
     return this.write('serverSecret', () => this.inner.serverSecret(name, candidate));
   }
-  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
-    return this.write('registerDevice', () => this.inner.registerDevice(userId, tokenHash, now));
+  registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
+    return this.write('registerPrimary', () => this.inner.registerPrimary(userId, tokenHash, now));
   }
-  userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
-    return this.counted('userIdByTokenHash', () => this.inner.userIdByTokenHash(tokenHash));
+  deviceByTokenHash(tokenHash: string): Promise<DeviceAddress | undefined> {
+    return this.counted('deviceByTokenHash', () => this.inner.deviceByTokenHash(tokenHash));
   }
   existingUsers(userIds: string[]): Promise<Set<string>> {
     return this.counted('existingUsers', () => this.inner.existingUsers(userIds));
   }
-  setLastSeen(userId: string, ts: number): Promise<void> {
-    return this.write('setLastSeen', () => this.inner.setLastSeen(userId, ts));
+  setLastSeen(userId: string, ts: number, deviceId?: number): Promise<void> {
+    return this.write('setLastSeen', () => this.inner.setLastSeen(userId, ts, deviceId));
   }
   lastSeen(userIds: string[]): Promise<Map<string, number>> {
     return this.counted('lastSeen', () => this.inner.lastSeen(userIds));
   }
 
-  async sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
-    const result = await this.write('sendMessage', () => this.inner.sendMessage(message, recipients));
+  devicesOf(userIds: string[]): Promise<DeviceRecord[]> {
+    return this.counted('devicesOf', () => this.inner.devicesOf(userIds));
+  }
+  createLink(link: PendingLink): Promise<void> {
+    return this.write('createLink', () => this.inner.createLink(link));
+  }
+  getLinkByPollHash(pollHash: string): Promise<PendingLink | undefined> {
+    return this.counted('getLinkByPollHash', () => this.inner.getLinkByPollHash(pollHash));
+  }
+  approveLink(codeHash: string, userId: string, now: number, maxLinked: number): Promise<LinkApproval> {
+    return this.write('approveLink', () => this.inner.approveLink(codeHash, userId, now, maxLinked));
+  }
+  collectLink(pollHash: string): Promise<DeviceAddress | undefined> {
+    return this.write('collectLink', () => this.inner.collectLink(pollHash));
+  }
+  removeDevice(device: DeviceAddress): Promise<{ tokenHash: string } | undefined> {
+    return this.write('removeDevice', () => this.inner.removeDevice(device));
+  }
+
+  async sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult> {
+    const result = await this.write('sendMessage', () => this.inner.sendMessage(message, recipients, fromDevice));
     if (!result.duplicate) this.observer.messagesSent(1);
     return result;
   }
   appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
     return this.write('appendEvents', () => this.inner.appendEvents(entries));
   }
-  readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    return this.counted('readInbox', () => this.inner.readInbox(userId, afterSeq, limit));
+  readInbox(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+    return this.counted('readInbox', () => this.inner.readInbox(device, afterSeq, limit));
   }
-  lastSeq(userId: string): Promise<number> {
-    return this.counted('lastSeq', () => this.inner.lastSeq(userId));
+  lastSeq(device: DeviceAddress): Promise<number> {
+    return this.counted('lastSeq', () => this.inner.lastSeq(device));
   }
-  async ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
-    const receipts = await this.write('ackUpTo', () => this.inner.ackUpTo(userId, upTo, now));
+  async ackUpTo(device: DeviceAddress, upTo: number, now: number): Promise<Appended[]> {
+    const receipts = await this.write('ackUpTo', () => this.inner.ackUpTo(device, upTo, now));
     this.observer.messagesDelivered(receiptCount(receipts, 'delivered'));
     return receipts;
   }
-  async markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+  async markRead(reader: DeviceAddress, serverIds: string[], now: number): Promise<Appended[]> {
     const receipts = await this.write('markRead', () => this.inner.markRead(reader, serverIds, now));
-    this.observer.messagesRead(receiptCount(receipts, 'read'));
+    // The reader's own other devices hear of the read too; those copies are no read receipts.
+    this.observer.messagesRead(receiptCount(receipts.filter((a) => a.userId !== reader.userId), 'read'));
     return receipts;
+  }
+
+  earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.counted('earlierAnswer', () => this.inner.earlierAnswer(sender, clientId));
+  }
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.counted('messageFacts', () => this.inner.messageFacts(serverId));
+  }
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.write('storeAction', () => this.inner.storeAction(action, recipients, fromDevice));
+  }
+  expireMessages(now: number, limit: number): Promise<number> {
+    return this.write('expireMessages', () => this.inner.expireMessages(now, limit));
   }
 
   createGroup(group: Group, events: InboxEntry[]): Promise<Appended[]> {
@@ -133,8 +177,8 @@ export class TimedStore implements Store {
   deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean> {
     return this.write('deletePushTarget', () => this.inner.deletePushTarget(userId, deviceId, only));
   }
-  pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
-    return this.counted('pendingCounts', () => this.inner.pendingCounts(userId));
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.counted('pendingCounts', () => this.inner.pendingCounts(device));
   }
 
   sweep(now: number, keepFor: RetentionTimes): Promise<void> {
@@ -162,8 +206,14 @@ export class TimedStore implements Store {
   }
 }
 
+/** Messages the receipts name: a sender's receipt counts once, however many devices it reached. */
 function receiptCount(appended: Appended[], status: 'delivered' | 'read'): number {
+  const senders = new Set<string>();
   let count = 0;
-  for (const { event } of appended) if (event.type === 'receipt' && event.status === status) count += event.serverIds.length;
+  for (const { userId, event } of appended) {
+    if (event.type !== 'receipt' || event.status !== status || senders.has(userId)) continue;
+    senders.add(userId);
+    count += event.serverIds.length;
+  }
   return count;
 }

@@ -1,10 +1,11 @@
+import type { DeviceAddress } from '../domain/device.js';
 import type { DurableEvent } from '../domain/events.js';
 
 /**
  * Bus: who is online where, and delivery of signals to the node that holds a device's socket.
  *
- * A node keeps its own sockets; the bus only knows which node holds which device and carries
- * signals between nodes. Everything it carries is a hint or ephemeral: durable events are in the
+ * A node keeps its own sockets; the bus only knows which node holds which device (a user's
+ * primary and each linked device apart) and carries signals between nodes. Everything it carries is a hint or ephemeral: durable events are in the
  * Store first, so a signal that is lost (no holder, a node that died) loses nothing but latency.
  *
  * Guarantees every adapter gives (the bus contract suite in test/bus-contract.ts checks them):
@@ -32,20 +33,20 @@ export interface Bus {
    * Records that this node holds the device's socket on `connectionId`; false (and nothing
    * changed) when a newer connection of the device already holds it.
    */
-  claimDevice(userId: string, connectionId: string): Promise<boolean>;
+  claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean>;
   /** Forgets the holder if it is still `connectionId`; true when it was (the device is now offline). */
-  releaseDevice(userId: string, connectionId: string): Promise<boolean>;
-  /** Which of these users have a device online anywhere. */
-  onlineUsers(userIds: string[]): Promise<Set<string>>;
+  releaseDevice(device: DeviceAddress, connectionId: string): Promise<boolean>;
+  /** Which of these devices have a socket anywhere. */
+  onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]>;
 
   /** Sends a signal to the node that holds the device, if any. */
-  signalDevice(userId: string, signal: DeviceSignal): Promise<void>;
+  signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void>;
   /** Tells every node (this one too) that a user came online or went offline. */
   publishPresence(change: PresenceChange): Promise<void>;
 }
 
 export interface BusHandlers {
-  onDeviceSignal(userId: string, signal: DeviceSignal): void;
+  onDeviceSignal(device: DeviceAddress, signal: DeviceSignal): void;
   onPresence(change: PresenceChange): void;
 }
 
@@ -54,11 +55,12 @@ export type DeviceSignal =
   | { kind: 'events'; events: DurableEvent[] }
   /** Another connection took over the device: close `connectionId` with 4002. */
   | { kind: 'replaced'; connectionId: string }
-  /** The token was revoked: close every connection authenticated by `tokenHash` with 4001. */
+  /** The token was revoked (the device removed, or the phone registered again): close the connections authenticated by `tokenHash` with 4001. */
   | { kind: 'revoked'; tokenHash: string }
   /** An ephemeral frame to pass on to the device as it is (typing). */
   | { kind: 'frame'; frame: Record<string, unknown> };
 
+/** A user's presence: online while any of its devices has a socket. */
 export interface PresenceChange {
   userId: string;
   online: boolean;

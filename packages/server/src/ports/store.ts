@@ -1,21 +1,28 @@
-import type { Appended, DurableEvent, InboxEntry, MessageEvent, ReceiptEvent } from '../domain/events.js';
+import type { DeviceAddress, DeviceRecord } from '../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent, ReceiptEvent } from '../domain/events.js';
 import type { Group } from '../domain/group.js';
+import type { MessageFacts } from '../domain/message-actions.js';
 import type { PushTarget } from '../domain/push-target.js';
 
 /**
- * Store: everything Courier keeps: accounts and their device tokens, one-time codes,
- * the inboxes of durable events, groups and media metadata.
+ * Store: everything Courier keeps: accounts, their devices and device tokens, one-time codes,
+ * pending device links, the inboxes of durable events (one per device), groups and media metadata.
  *
  * Guarantees every adapter gives (the store contract suite in test/store-contract.ts checks them):
  * - Durability: a write whose promise has resolved survives `kill -9` of the process.
  * - Atomicity: each method is one transaction; it happens whole or not at all.
- * - Ordering: `seq` is per inbox, starts at 1, increases by exactly 1 per appended event and is
+ * - Devices: every account has its primary device (id 1); linked devices get the next id of the
+ *   account, never one given before. Events addressed to a user (an InboxEntry) land in the
+ *   inbox of each device the account has when the write commits.
+ * - Ordering: `seq` is per device inbox, starts at 1, increases by exactly 1 per appended event and is
  *   never reused, even after events are acked. Within one inbox, seq order is commit order, so a
  *   reader that has seen seq N has seen every event below N that was not yet acked.
  * - Group commit: adapters may batch writes that arrive together into one transaction; each
  *   promise still resolves only after its own write is committed.
- * - Idempotency: `sendMessage` with a (sender, clientId) already used appends nothing and
- *   returns the first message's serverId and ts.
+ * - Idempotency: `sendMessage` or `storeAction` with a (sender, clientId) already used, by either,
+ *   appends nothing and returns the first serverId and ts.
+ * - No text after delivery: of a message whose copies are all acked, deleted or expired, only its
+ *   facts (author, to, recipients, ts; see `messageFacts`) remain, until `sweep` forgets them.
  */
 export interface Store {
   /** Creates or upgrades the schema; safe to call by several nodes at once. */
@@ -46,50 +53,103 @@ export interface Store {
   serverSecret(name: string, candidate: string): Promise<string>;
 
   /**
-   * Makes `tokenHash` the only valid token of the account (creating the account on first use).
-   * The previous token stops working in the same transaction. The inbox is kept.
+   * Makes `tokenHash` the token of the account's primary device (creating the account on first
+   * use). In the same transaction every earlier token of the account stops working: the linked
+   * devices are removed with their inboxes; the primary's inbox is kept; every push target of the
+   * account is dropped (the old phone must not be woken). Answers the devices
+   * whose tokens died (the primary's old one included).
    */
-  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }>;
-  userIdByTokenHash(tokenHash: string): Promise<string | undefined>;
+  registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }>;
+  deviceByTokenHash(tokenHash: string): Promise<DeviceAddress | undefined>;
   /** The subset of `userIds` that are registered accounts. */
   existingUsers(userIds: string[]): Promise<Set<string>>;
-  setLastSeen(userId: string, ts: number): Promise<void>;
+  /** The account was seen at `ts` (a socket of it closed): its last-seen time, and the device's when given. */
+  setLastSeen(userId: string, ts: number, deviceId?: number): Promise<void>;
   /** Last time each known user was seen (registration counts); unknown users are absent. */
   lastSeen(userIds: string[]): Promise<Map<string, number>>;
+
+  // Devices -------------------------------------------------------------------
+
+  /** The devices of these accounts, by user then device id; unknown users have none. */
+  devicesOf(userIds: string[]): Promise<DeviceRecord[]>;
+  /** Records a device waiting to be linked; its codeHash and pollHash are unique. */
+  createLink(link: PendingLink): Promise<void>;
+  getLinkByPollHash(pollHash: string): Promise<PendingLink | undefined>;
+  /**
+   * The primary of `userId` approves the pending, unexpired link of `codeHash`: in one
+   * transaction the link is taken (no second approval of it can succeed) and the device is
+   * created with the link's token hash, unless the account already has `maxLinked` linked devices.
+   */
+  approveLink(codeHash: string, userId: string, now: number, maxLinked: number): Promise<LinkApproval>;
+  /** Takes an approved link once: the first call answers its device, later ones undefined. */
+  collectLink(pollHash: string): Promise<DeviceAddress | undefined>;
+  /** Removes a linked device, its token, its inbox and its push target; answers its token hash (undefined when unknown). */
+  removeDevice(device: DeviceAddress): Promise<{ tokenHash: string } | undefined>;
 
   // Messaging ---------------------------------------------------------------
 
   /**
-   * Stores one message in the inbox of every recipient, in one transaction.
+   * Stores one message in the inbox of every device of every recipient user, and of every other
+   * device of the sender (`fromDevice` excluded), in one transaction.
    * `message.to` is kept as given (a userId, or the groupId of a group message).
    * Idempotent per (message.from, message.id): a repeat appends nothing and answers
    * `duplicate: true` with the first serverId and ts.
+   * In the same transaction it records the message's facts (for actions on it) and, when it has an
+   * `expiresIn`, the time at which `expireMessages` deletes its undelivered copies.
    */
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult>;
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult>;
 
   /** Appends events to inboxes in one transaction (membership changes, for one). */
   appendEvents(entries: InboxEntry[]): Promise<Appended[]>;
 
-  /** Unacked events of an inbox with seq > afterSeq, oldest first, at most `limit`. */
-  readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]>;
+  /** Unacked events of a device's inbox with seq > afterSeq, oldest first, at most `limit`. */
+  readInbox(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]>;
 
-  /** The highest seq ever given in this inbox (0 when none). */
-  lastSeq(userId: string): Promise<number>;
-
-  /**
-   * Deletes the events of `userId` with seq <= upTo and, in the same transaction, appends one
-   * `delivered` receipt (by `userId`, at `now`) per sender of the messages among them. The
-   * delivered messages are remembered (recipient, serverId, sender) so that `markRead` can
-   * find their senders later; nothing else of them is kept.
-   */
-  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]>;
+  /** The highest seq ever given in this device's inbox (0 when none). */
+  lastSeq(device: DeviceAddress): Promise<number>;
 
   /**
-   * Appends one `read` receipt (by `reader`, at `now`) per sender of the given messages that
-   * `reader` received, delivered or still in its inbox. Unknown ids are ignored. A message
-   * gives at most one read receipt.
+   * Deletes the events of the device with seq <= upTo. For each message among them that the
+   * device's user received (not a copy of its own send), the first ack by any device of that
+   * user appends, in the same transaction, one `delivered` receipt (by the user, with the acking
+   * device's id, at `now`) per sender, to every device of the sender; later acks of the same
+   * message by the user's other devices append none. Delivered messages are remembered
+   * (recipient user, serverId, sender) so that `markRead` can find their senders later.
    */
-  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]>;
+  ackUpTo(device: DeviceAddress, upTo: number, now: number): Promise<Appended[]>;
+
+  /**
+   * Appends one `read` receipt (by the reader's user, at `now`) per sender of the given messages
+   * that the user received, delivered or still in an inbox of one of its devices, to every device
+   * of the sender; and one `read` receipt by the user itself, naming the same messages, to the
+   * user's other devices. Unknown ids are ignored. A message gives at most one read receipt per
+   * reading user, whichever of its devices reads it.
+   */
+  markRead(reader: DeviceAddress, serverIds: string[], now: number): Promise<Appended[]>;
+
+  // Message actions -----------------------------------------------------------
+
+  /** The answer first given to this (sender, clientId), by `sendMessage` or `storeAction`. */
+  earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined>;
+
+  /** What actions on a message are checked against; undefined when unknown, deleted or swept. */
+  messageFacts(serverId: string): Promise<MessageFacts | undefined>;
+
+  /**
+   * Stores an action (edit, delete, reaction) for the devices a message to the same recipients
+   * would reach (every device of each recipient, the sender's other devices), in one transaction,
+   * idempotent like `sendMessage` (same key space). A `delete` also, in the same transaction,
+   * removes every copy of its target still in an inbox (of its recipients and of its author) and
+   * forgets the target's facts, so that no later action finds it.
+   */
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult>;
+
+  /**
+   * Deletes from every inbox the copies of messages whose expiry is at or before `now`, for at
+   * most `limit` messages, and answers how many messages it handled. Safe to run on several nodes
+   * at once: each expired message is handled by one of them (the others skip it, without waiting).
+   */
+  expireMessages(now: number, limit: number): Promise<number>;
 
   // Groups ------------------------------------------------------------------
 
@@ -131,12 +191,12 @@ export interface Store {
    * never removes the newer one the device saved meanwhile.
    */
   deletePushTarget(userId: string, deviceId: number, only?: PushTarget): Promise<boolean>;
-  /** Undelivered events of an inbox, and how many of them are messages (a push's `unread`). */
-  pendingCounts(userId: string): Promise<{ events: number; messages: number }>;
+  /** Undelivered events of a device's inbox, and how many of them are messages from others (a push's `unread`). */
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }>;
 
   // Housekeeping and gauges ---------------------------------------------------
 
-  /** Deletes expired codes, idempotency keys and read trackers older than their time. */
+  /** Deletes expired codes and links, and idempotency keys, read trackers and message facts older than their time. */
   sweep(now: number, keepFor: RetentionTimes): Promise<void>;
   /** Undelivered events in all inboxes, and the time of the oldest (undefined when none). */
   backlog(): Promise<{ events: number; oldestTs?: number }>;
@@ -149,11 +209,34 @@ export interface PendingCode {
   tries: number;
 }
 
+export interface RevokedDevice {
+  deviceId: number;
+  tokenHash: string;
+}
+
+/** A device waiting to be linked: shown `codeHash`'s code, polling with `pollHash`'s token. */
+export interface PendingLink {
+  codeHash: string;
+  pollHash: string;
+  /** The hash of the token the device gets once approved. */
+  tokenHash: string;
+  name: string;
+  expiresAt: number;
+  /** Set once approved. */
+  device?: DeviceAddress;
+}
+
+export type LinkApproval =
+  | { outcome: 'approved'; deviceId: number; name: string }
+  /** No pending link has this code, or it expired or was approved already. */
+  | { outcome: 'unknown_code' }
+  | { outcome: 'too_many_devices' };
+
 export interface SendResult {
   serverId: string;
   ts: number;
   duplicate: boolean;
-  /** The events appended, one per recipient; empty for a duplicate. */
+  /** The events appended, one per device reached; empty for a duplicate. */
   appended: Appended[];
 }
 
@@ -169,6 +252,10 @@ export interface RetentionTimes {
   idempotencyMs: number;
   /** How long a delivered message can still be marked read, in ms. */
   readTrackingMs: number;
+  /** How long an expired device link is kept (its poll answers `expired` rather than unknown), in ms. */
+  expiredLinksMs: number;
+  /** How long actions may refer to a message (the longest action window), in ms. */
+  messageFactsMs: number;
 }
 
 export type { ReceiptEvent };

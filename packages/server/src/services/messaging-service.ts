@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
+import type { DeviceAddress } from '../domain/device.js';
+import type { Appended, DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
@@ -11,11 +12,15 @@ export interface OutgoingMessage {
   to: string;
   body?: string;
   media?: MediaRef;
+  replyTo?: string;
+  expiresIn?: number;
 }
 
 export interface CheckedMessage {
   message: Omit<MessageEvent, 'seq' | 'type'>;
   recipients: string[];
+  /** The sending device: its user's other devices get a copy, it does not. */
+  fromDevice: number;
 }
 
 export interface SentAnswer {
@@ -44,17 +49,19 @@ export class MessagingService {
    * Checks a send: its recipients, its media. Resolves with the message ready to store, or throws
    * the CourierError the client gets.
    */
-  async check(from: string, message: OutgoingMessage): Promise<CheckedMessage> {
+  async check(sender: DeviceAddress, message: OutgoingMessage): Promise<CheckedMessage> {
     if (message.body === undefined && message.media === undefined) {
       throw new CourierError('invalid_frame', 'A message needs a body, a media object, or both.');
     }
     if (message.body !== undefined && message.body.trim() === '') {
       throw new CourierError('invalid_frame', 'A body must contain some text; leave "body" out to send media alone.');
     }
-    const { recipients, group } = await this.recipientsOf(from, message.to);
+    const from = sender.userId;
+    const { recipients, group } = await this.audience(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
     return {
       recipients,
+      fromDevice: sender.deviceId,
       message: {
         serverId: randomUUID(),
         id: message.id,
@@ -64,51 +71,71 @@ export class MessagingService {
         ...(message.body === undefined ? {} : { body: message.body }),
         ...(message.media === undefined ? {} : { media: message.media }),
         ...(group === undefined ? {} : { group }),
+        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
+        ...(message.expiresIn === undefined ? {} : { expiresIn: message.expiresIn }),
       },
     };
   }
 
   /**
-   * Stores a checked message for every recipient, then answers: the first tick. The store keeps
-   * the order of these calls, so a device's messages get seqs in the order it calls this.
-   * The answer does not wait for the signal to the recipients: the message is durable, and the
-   * signal only saves the recipient's node a read.
+   * Stores a checked message for every device of every recipient and the sender's other devices,
+   * then answers: the first tick. The store keeps the order of these calls, so a device's messages
+   * get seqs in the order it calls this. The answer does not wait for the signal to the
+   * recipients: the message is durable, and the signal only saves the recipient's node a read.
    */
   async store(checked: CheckedMessage): Promise<SentAnswer> {
-    const result = await this.messages.sendMessage(checked.message, checked.recipients);
-    if (!result.duplicate) notifyAppended(this.bus, result.appended).catch(this.onLostSignal);
+    const result = await this.messages.sendMessage(checked.message, checked.recipients, checked.fromDevice);
+    if (!result.duplicate) this.announce(result.appended);
     return { id: checked.message.id, serverId: result.serverId, ts: result.ts };
   }
 
+  /**
+   * Signals the devices of events just stored, without waiting: the answer to the sender need not
+   * wait for the bus, and a lost signal costs latency only (the events are stored).
+   */
+  announce(appended: Appended[]): void {
+    notifyAppended(this.bus, appended).catch(this.onLostSignal);
+  }
+
   /** Unacked events of the device's inbox after `afterSeq`, oldest first. */
-  pending(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    return this.messages.readInbox(userId, afterSeq, limit);
+  pending(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+    return this.messages.readInbox(device, afterSeq, limit);
   }
 
-  lastSeq(userId: string): Promise<number> {
-    return this.messages.lastSeq(userId);
+  lastSeq(device: DeviceAddress): Promise<number> {
+    return this.messages.lastSeq(device);
   }
 
-  /** Deletes what the device acked and tells the senders: the second tick. */
-  async ack(userId: string, upTo: number): Promise<void> {
-    const receipts = await this.messages.ackUpTo(userId, upTo, this.now());
+  /** Deletes what the device acked and tells the senders (once per user): the second tick. */
+  async ack(device: DeviceAddress, upTo: number): Promise<void> {
+    const receipts = await this.messages.ackUpTo(device, upTo, this.now());
     await notifyAppended(this.bus, receipts);
   }
 
-  /** Blue ticks: a `read` receipt to each sender. */
-  async read(userId: string, serverIds: string[]): Promise<void> {
-    const receipts = await this.messages.markRead(userId, serverIds, this.now());
+  /** Blue ticks: a `read` receipt to each sender, and the news to the reader's other devices. */
+  async read(device: DeviceAddress, serverIds: string[]): Promise<void> {
+    const receipts = await this.messages.markRead(device, serverIds, this.now());
     await notifyAppended(this.bus, receipts);
   }
 
-  /** Passes typing on to the online recipients; nothing is stored. */
+  /** Passes typing on to every online device of the recipients; nothing is stored. */
   async typing(from: string, to: string, active: boolean): Promise<void> {
-    const { recipients } = await this.recipientsOf(from, to);
+    const { recipients } = await this.audience(from, to);
     const frame = { type: 'typing', from, to, active };
-    await Promise.all(recipients.map((userId) => this.bus.signalDevice(userId, { kind: 'frame', frame })));
+    const devices = await this.messages.devicesOf(recipients);
+    await Promise.all(devices.map(({ userId, deviceId }) => this.bus.signalDevice({ userId, deviceId }, { kind: 'frame', frame })));
   }
 
-  private async recipientsOf(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
+  /** True for a message whose expiry has passed: it must not reach a device any more. */
+  hasExpired(event: DurableEvent): boolean {
+    return event.type === 'message' && event.expiresIn !== undefined && this.now() >= event.ts + event.expiresIn * 1000;
+  }
+
+  /**
+   * Who a message from `from` to `to` reaches: the user, or the group's other members. Throws
+   * `unknown_user` or `not_member`.
+   */
+  async audience(from: string, to: string): Promise<{ recipients: string[]; group?: string }> {
     if (to.startsWith('+')) {
       if (!this.knownUsers.has(to)) {
         const known = await this.messages.existingUsers([to]);

@@ -1,3 +1,4 @@
+import { deviceKey, type DeviceAddress } from '../domain/device.js';
 import type { Appended } from '../domain/events.js';
 import type { Bus } from '../ports/bus.js';
 
@@ -6,11 +7,12 @@ import type { Bus } from '../ports/bus.js';
  * Only a hint: the events are durable already, so a lost signal costs latency, never data.
  */
 export async function notifyAppended(bus: Bus, appended: Appended[]): Promise<void> {
-  const byUser = new Map<string, Appended['event'][]>();
-  for (const { userId, event } of appended) {
-    const list = byUser.get(userId);
-    if (list === undefined) byUser.set(userId, [event]);
-    else list.push(event);
+  const byDevice = new Map<string, { device: DeviceAddress; events: Appended['event'][] }>();
+  for (const { userId, deviceId, event } of appended) {
+    const key = deviceKey({ userId, deviceId });
+    const entry = byDevice.get(key);
+    if (entry === undefined) byDevice.set(key, { device: { userId, deviceId }, events: [event] });
+    else entry.events.push(event);
   }
-  await Promise.all([...byUser].map(([userId, events]) => bus.signalDevice(userId, { kind: 'events', events })));
+  await Promise.all([...byDevice.values()].map(({ device, events }) => bus.signalDevice(device, { kind: 'events', events })));
 }

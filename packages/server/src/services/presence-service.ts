@@ -1,3 +1,4 @@
+import type { DeviceAddress } from '../domain/device.js';
 import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 
@@ -8,7 +9,11 @@ export interface PresenceFrame {
   lastSeen?: number;
 }
 
-/** Online while a device holds an authenticated socket; `lastSeen` when the last one closes. */
+/**
+ * A user is online while any of its devices holds an authenticated socket; `lastSeen` when the
+ * last one closes. Devices come and go on their own: watchers hear of the user's first socket
+ * and of its last one, not of each device (a node passes on changes only, see SessionRegistry).
+ */
 export class PresenceService {
   constructor(
     private readonly store: Store,
@@ -20,25 +25,41 @@ export class PresenceService {
    * This node now holds the device's socket; any older connection, here or elsewhere, is
    * replaced. False when a newer connection of the device already holds it.
    */
-  async connect(userId: string, connectionId: string): Promise<boolean> {
-    if (!(await this.bus.claimDevice(userId, connectionId))) return false;
-    await this.bus.publishPresence({ userId, online: true });
+  async connect(device: DeviceAddress, connectionId: string): Promise<boolean> {
+    if (!(await this.bus.claimDevice(device, connectionId))) return false;
+    // Said for every device: when another one is online already, watchers' nodes drop the repeat.
+    await this.bus.publishPresence({ userId: device.userId, online: true });
     return true;
   }
 
-  /** The socket closed; the user goes offline unless a newer connection already took over. */
-  async disconnect(userId: string, connectionId: string): Promise<void> {
-    const wasHolder = await this.bus.releaseDevice(userId, connectionId);
-    if (wasHolder) await this.wentOffline(userId);
+  /** The socket closed; the user goes offline when it was its last device online. */
+  async disconnect(device: DeviceAddress, connectionId: string): Promise<void> {
+    const wasHolder = await this.bus.releaseDevice(device, connectionId);
+    if (!wasHolder) return;
+    const lastSeen = this.now();
+    await this.store.setLastSeen(device.userId, lastSeen, device.deviceId);
+    // Looked at after the release: of two devices leaving at once, at least one sees the other gone.
+    if (await this.anyDeviceOnline(device.userId)) return;
+    await this.bus.publishPresence({ userId: device.userId, online: false, lastSeen });
+    // A device that connected meanwhile may have said `online` before this `offline` went out:
+    // then the last word must be `online` again.
+    if (await this.anyDeviceOnline(device.userId)) await this.bus.publishPresence({ userId: device.userId, online: true });
   }
 
-  /** Which of these users the directory still names online, on any node. */
-  onlineAmong(userIds: string[]): Promise<Set<string>> {
-    return this.bus.onlineUsers(userIds);
+  /** Which of these users the directory still names online (any device), on any node. */
+  async onlineAmong(userIds: string[]): Promise<Set<string>> {
+    const devices = await this.store.devicesOf(userIds);
+    const online = await this.bus.onlineDevices(devices.map(({ userId, deviceId }) => ({ userId, deviceId })));
+    return new Set(online.map((device) => device.userId));
+  }
+
+  /** Whether a device has a socket anywhere in the deployment (for push: only offline devices are woken). */
+  async isDeviceOnline(device: DeviceAddress): Promise<boolean> {
+    return (await this.bus.onlineDevices([device])).length > 0;
   }
 
   /**
-   * The user went offline without a word: its node died, and its directory entry expired.
+   * The user went offline without a word: its node died, and its directory entries expired.
    * Told to every node like a disconnect, so watchers everywhere learn of it.
    */
   async wentOffline(userId: string): Promise<void> {
@@ -49,11 +70,15 @@ export class PresenceService {
 
   /** One presence frame per known user; unknown users are left out. */
   async snapshot(userIds: string[]): Promise<PresenceFrame[]> {
-    const [online, lastSeen] = await Promise.all([this.bus.onlineUsers(userIds), this.store.lastSeen(userIds)]);
+    const [online, lastSeen] = await Promise.all([this.onlineAmong(userIds), this.store.lastSeen(userIds)]);
     return userIds
       .filter((userId) => lastSeen.has(userId))
       .map((user) =>
         online.has(user) ? { type: 'presence', user, online: true } : { type: 'presence', user, online: false, lastSeen: lastSeen.get(user)! },
       );
+  }
+
+  private async anyDeviceOnline(userId: string): Promise<boolean> {
+    return (await this.onlineAmong([userId])).size > 0;
   }
 }

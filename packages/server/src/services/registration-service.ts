@@ -1,3 +1,4 @@
+import { PRIMARY_DEVICE_ID, type DeviceAddress } from '../domain/device.js';
 import { CourierError } from '../domain/errors.js';
 import type { Bus } from '../ports/bus.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
@@ -17,7 +18,7 @@ export interface RegistrationSettings {
 
 const phoneRegex = /^\+[0-9]{8,15}$/;
 
-/** Phone verification by one-time code, device tokens, and revocation of the previous device. */
+/** Phone verification by one-time code, device tokens, and revocation of the account's earlier devices. */
 export class RegistrationService {
   constructor(
     private readonly store: Store,
@@ -39,8 +40,11 @@ export class RegistrationService {
     return { expiresIn: Math.round(this.settings.codeTtlMs / 1000) };
   }
 
-  /** Checks the code; on success the phone's account gets a new token and the old one stops working. */
-  async verify(phone: unknown, code: unknown, clientAddress: string): Promise<{ userId: string; token: string }> {
+  /**
+   * Checks the code; on success the phone's account gets a new primary device token, and every
+   * earlier token of the account (the old primary's, the linked devices') stops working.
+   */
+  async verify(phone: unknown, code: unknown, clientAddress: string): Promise<{ userId: string; token: string; deviceId: number }> {
     assertPhone(phone);
     await this.limit(`reg:addr:${clientAddress}`, 'perAddress');
     // Per phone too: guesses from many addresses still add up against one code.
@@ -61,20 +65,20 @@ export class RegistrationService {
     // Two right answers at once (a user's double tap) register once; the other gets invalid_code.
     if (!(await this.store.consumeCode(phone, attempt.codeHash))) throw invalidCode('This code was just used by another request; request a new one.');
     const token = newToken();
-    const { previousTokenHash } = await this.store.registerDevice(phone, hashSecret(token), this.now());
-    if (previousTokenHash !== undefined) {
-      // The old phone must not be woken for the new one's messages (device 1 until accounts have several).
-      await this.store.deletePushTarget(phone, 1);
-      await this.bus.signalDevice(phone, { kind: 'revoked', tokenHash: previousTokenHash });
-    }
-    return { userId: phone, token };
+    // The store drops the push targets of the revoked devices in the same transaction: the old
+    // phone must not be woken for the new one's messages.
+    const { revoked } = await this.store.registerPrimary(phone, hashSecret(token), this.now());
+    await Promise.all(
+      revoked.map(({ deviceId, tokenHash }) => this.bus.signalDevice({ userId: phone, deviceId }, { kind: 'revoked', tokenHash })),
+    );
+    return { userId: phone, token, deviceId: PRIMARY_DEVICE_ID };
   }
 
-  /** The user a token belongs to, or undefined when it is unknown or revoked. */
-  async authenticate(token: string): Promise<{ userId: string; tokenHash: string } | undefined> {
+  /** The device a token belongs to, or undefined when it is unknown or revoked. */
+  async authenticate(token: string): Promise<(DeviceAddress & { tokenHash: string }) | undefined> {
     const tokenHash = hashSecret(token);
-    const userId = await this.store.userIdByTokenHash(tokenHash);
-    return userId === undefined ? undefined : { userId, tokenHash };
+    const device = await this.store.deviceByTokenHash(tokenHash);
+    return device === undefined ? undefined : { ...device, tokenHash };
   }
 
   private codeHash(phone: string, code: string): string {

@@ -16,12 +16,16 @@ export interface PumpIo {
  * The store is the queue: the pump remembers only the last seq pushed and acked, and keeps a
  * short run of events that signals carried (so a live device needs no read per message). Any
  * gap, overflow or doubt falls back to reading the store after the last seq pushed, which is
- * always right because an inbox's seqs are contiguous and in commit order.
+ * always right because an inbox's seqs are given in commit order. What the store answers may
+ * itself have gaps (a message deleted for everyone, or expired, before it was delivered): a gap
+ * among events read from the store is real, one among signalled events only a doubt.
  */
 export class InboxPump {
   private lastPushed = 0;
   private lastAcked = 0;
   private latestKnown = 0;
+  /** The highest seq a store read covered: up to it, a missing seq is gone from the inbox. */
+  private readUpTo = 0;
   private pending: DurableEvent[] = [];
   private mustRead = true;
   private baselineSet = false;
@@ -51,7 +55,7 @@ export class InboxPump {
   offer(events: DurableEvent[]): void {
     for (const event of events) {
       this.latestKnown = Math.max(this.latestKnown, event.seq);
-      const expected = this.lastPushed + this.pending.length + 1;
+      const expected = (this.pending.at(-1)?.seq ?? this.lastPushed) + 1;
       if (event.seq < expected) continue;
       if (!this.mustRead && event.seq === expected && this.pending.length < this.maxPending) this.pending.push(event);
       else this.mustRead = true;
@@ -99,7 +103,7 @@ export class InboxPump {
       const next = this.pending.shift();
       if (next !== undefined) {
         if (next.seq <= this.lastPushed) continue;
-        if (next.seq !== this.lastPushed + 1) {
+        if (next.seq !== this.lastPushed + 1 && next.seq > this.readUpTo) {
           this.pending = [];
           this.mustRead = true;
           continue;
@@ -130,6 +134,7 @@ export class InboxPump {
     }
     const last = page[page.length - 1]!.seq;
     this.latestKnown = Math.max(this.latestKnown, last);
+    this.readUpTo = Math.max(this.readUpTo, last);
     this.pending = [...page, ...this.pending.filter((event) => event.seq > last)];
     if (this.mustRead) {
       const next = this.io.read(last, this.pageSize);

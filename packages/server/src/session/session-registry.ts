@@ -1,3 +1,4 @@
+import { deviceKey, type DeviceAddress } from '../domain/device.js';
 import type { DeviceSignal, PresenceChange } from '../ports/bus.js';
 import type { Session } from './session.js';
 
@@ -7,7 +8,8 @@ import type { Session } from './session.js';
  */
 export class SessionRegistry {
   readonly all = new Set<Session>();
-  private readonly byUser = new Map<string, Session>();
+  /** deviceKey → the device's authenticated session on this node. */
+  private readonly byDevice = new Map<string, Session>();
   private readonly watchers = new Map<string, Set<Session>>();
   /** Of the watched users, those whose watchers were last told they are online. */
   private readonly toldOnline = new Set<string>();
@@ -17,15 +19,19 @@ export class SessionRegistry {
   }
 
   /** Makes `session` the device's session here; returns the one it replaces, if any. */
-  authenticate(userId: string, session: Session): Session | undefined {
-    const previous = this.byUser.get(userId);
-    this.byUser.set(userId, session);
+  authenticate(device: DeviceAddress, session: Session): Session | undefined {
+    const key = deviceKey(device);
+    const previous = this.byDevice.get(key);
+    this.byDevice.set(key, session);
     return previous === session ? undefined : previous;
   }
 
   remove(session: Session): void {
     this.all.delete(session);
-    if (session.userId !== undefined && this.byUser.get(session.userId) === session) this.byUser.delete(session.userId);
+    if (session.device !== undefined) {
+      const key = deviceKey(session.device);
+      if (this.byDevice.get(key) === session) this.byDevice.delete(key);
+    }
     for (const user of session.watching) {
       const set = this.watchers.get(user);
       set?.delete(session);
@@ -36,12 +42,12 @@ export class SessionRegistry {
     }
   }
 
-  get(userId: string): Session | undefined {
-    return this.byUser.get(userId);
+  get(device: DeviceAddress): Session | undefined {
+    return this.byDevice.get(deviceKey(device));
   }
 
   get authenticatedCount(): number {
-    return this.byUser.size;
+    return this.byDevice.size;
   }
 
   watch(session: Session, users: string[]): void {
@@ -53,8 +59,8 @@ export class SessionRegistry {
     }
   }
 
-  dispatchSignal(userId: string, signal: DeviceSignal): void {
-    this.byUser.get(userId)?.onSignal(signal);
+  dispatchSignal(device: DeviceAddress, signal: DeviceSignal): void {
+    this.byDevice.get(deviceKey(device))?.onSignal(signal);
   }
 
   /** Watched users whose watchers believe them online: the ones a dead node could leave behind. */
@@ -76,6 +82,12 @@ export class SessionRegistry {
       change.online || change.lastSeen === undefined
         ? { type: 'presence', user: change.userId, online: change.online }
         : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
-    for (const session of set) session.sendFrame(frame);
+    for (const session of set) {
+      // Devices of one user coming or going at once may announce the same state twice; a
+      // watcher hears of changes only.
+      if (session.presenceTold.get(change.userId) === change.online) continue;
+      session.presenceTold.set(change.userId, change.online);
+      session.sendFrame(frame);
+    }
   }
 }

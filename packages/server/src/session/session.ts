@@ -1,8 +1,10 @@
+import type { DeviceAddress } from '../domain/device.js';
 import type { DurableEvent } from '../domain/events.js';
 import { CourierError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeviceSignal } from '../ports/bus.js';
-import type { MessagingService } from '../services/messaging-service.js';
+import type { MessageActionsService } from '../services/message-actions-service.js';
+import type { MessagingService, SentAnswer } from '../services/messaging-service.js';
 import type { PresenceService } from '../services/presence-service.js';
 import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
@@ -14,6 +16,7 @@ import type { SessionRegistry } from './session-registry.js';
 export interface SessionDeps {
   registration: RegistrationService;
   messaging: MessagingService;
+  actions: MessageActionsService;
   presence: PresenceService;
   registry: SessionRegistry;
   logger: Logger;
@@ -45,8 +48,11 @@ export const CloseCodes = {
  * while the socket's send buffer is full) and turns client frames into service calls.
  */
 export class Session {
-  userId: string | undefined;
+  /** The device this socket authenticated as; undefined until `auth` succeeded. */
+  device: DeviceAddress | undefined;
   readonly watching = new Set<string>();
+  /** What this socket was last told of each watched user: online or not. */
+  readonly presenceTold = new Map<string, boolean>();
   private tokenHash: string | undefined;
   private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
   private bufferedBytes = 0;
@@ -64,8 +70,10 @@ export class Session {
   ) {
     this.log = deps.logger.child({ conn: connection.id, addr: connection.remoteAddress });
     this.pump = new InboxPump({
-      read: (afterSeq, limit) => deps.messaging.pending(this.userId!, afterSeq, limit),
+      read: (afterSeq, limit) => deps.messaging.pending(this.device!, afterSeq, limit),
       push: (event) => {
+        // A disappearing message the sweep has not reached yet must still never be shown.
+        if (deps.messaging.hasExpired(event)) return;
         this.sendText(eventText.of(event));
         deps.observer?.pushed?.(event);
       },
@@ -78,6 +86,10 @@ export class Session {
     this.authTimer = setTimeout(() => this.close(CloseCodes.revoked, 'no auth within the time limit'), deps.settings.authTimeoutMs);
     this.authTimer.unref();
     deps.registry.add(this);
+  }
+
+  get userId(): string | undefined {
+    return this.device?.userId;
   }
 
   /** Events waiting for this device: not yet pushed, or pushed and not acked. */
@@ -98,12 +110,26 @@ export class Session {
     switch (frame.type) {
       case 'auth':
         return this.sendError('already_authenticated', 'This connection is already authenticated.');
-      case 'send':
-        return this.send(frame);
+      case 'send': {
+        const { messaging } = this.deps;
+        return this.submit(frame.id, async () => {
+          const checked = await messaging.check(this.device!, frame);
+          return () => messaging.store(checked);
+        });
+      }
+      case 'edit':
+      case 'delete':
+      case 'react': {
+        const { actions } = this.deps;
+        return this.submit(frame.id, async () => {
+          const checked = await actions.check(this.device!, frame);
+          return () => actions.store(checked);
+        });
+      }
       case 'ack':
         return this.ack(frame.upTo);
       case 'read':
-        return this.inReceiptOrder(() => this.deps.messaging.read(this.userId!, frame.serverIds));
+        return this.inReceiptOrder(() => this.deps.messaging.read(this.device!, frame.serverIds));
       case 'typing':
         return this.guard(undefined, () => this.deps.messaging.typing(this.userId!, frame.to, frame.active));
       case 'presence.subscribe':
@@ -131,7 +157,7 @@ export class Session {
         if (signal.connectionId === this.connection.id) this.close(CloseCodes.replaced, 'replaced by a newer connection');
         return;
       case 'revoked':
-        if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was registered again elsewhere');
+        if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
         return;
     }
   }
@@ -164,7 +190,7 @@ export class Session {
     this.deps.registry.remove(this);
     this.log.info({ code }, 'connection closed');
     if (wasReady) {
-      await this.guard(undefined, () => this.deps.presence.disconnect(this.userId!, this.connection.id));
+      await this.guard(undefined, () => this.deps.presence.disconnect(this.device!, this.connection.id));
     }
   }
 
@@ -176,20 +202,21 @@ export class Session {
     // another, with 4002.
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
     clearTimeout(this.authTimer);
-    this.userId = identity.userId;
+    const device: DeviceAddress = { userId: identity.userId, deviceId: identity.deviceId };
+    this.device = device;
     this.tokenHash = identity.tokenHash;
-    this.log = this.log.child({ user: identity.userId });
-    const newer = this.deps.registry.get(identity.userId);
+    this.log = this.log.child({ user: device.userId, device: device.deviceId });
+    const newer = this.deps.registry.get(device);
     if (newer !== undefined && newer.connection.id > this.connection.id) {
       // This socket was opened before the one that already holds the device here.
       this.close(CloseCodes.replaced, 'replaced by a newer connection');
       return;
     }
-    const previous = this.deps.registry.authenticate(identity.userId, this);
+    const previous = this.deps.registry.authenticate(device, this);
     previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
-    const latestSeq = await this.deps.messaging.lastSeq(identity.userId);
+    const latestSeq = await this.deps.messaging.lastSeq(device);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
-    if (!(await this.deps.presence.connect(identity.userId, this.connection.id))) {
+    if (!(await this.deps.presence.connect(device, this.connection.id))) {
       // A newer connection of this device (on another node) won the race to the directory.
       this.close(CloseCodes.replaced, 'replaced by a newer connection');
       return;
@@ -197,28 +224,37 @@ export class Session {
     if (!this.connection.isOpen) {
       // Closed during the claim, never ready: give the device back (unless a newer connection
       // already took it), or the directory would name this dead socket until the node stops.
-      await this.deps.presence.disconnect(identity.userId, this.connection.id);
+      await this.deps.presence.disconnect(device, this.connection.id);
       return;
     }
     this.state = 'ready';
     // maxFrameBytes lets a client refuse a too-big send itself, instead of losing its socket to 1009.
-    this.sendFrame({ type: 'ready', userId: identity.userId, serverTime: Date.now(), maxFrameBytes: this.deps.settings.maxFrameBytes });
+    this.sendFrame({
+      type: 'ready',
+      userId: device.userId,
+      deviceId: device.deviceId,
+      serverTime: Date.now(),
+      maxFrameBytes: this.deps.settings.maxFrameBytes,
+    });
     this.log.info('authenticated');
     this.deps.observer?.authenticated?.(this);
     this.pump.start(latestSeq);
   }
 
-  private async send(frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
+  /**
+   * A send or an action: `check` runs after the previous frame's check and answers how to store.
+   * Checks run one after another, and each write goes to the store as soon as its own check is
+   * done: the store then sees this device's sends and actions in frame order (so do their seqs
+   * and their `sent` answers), while their commits still share transactions.
+   */
+  private async submit(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
     const started = performance.now();
-    // Checks run one after another, and each message goes to the store as soon as its own check
-    // is done: the store then sees this device's sends in frame order (so do their seqs and their
-    // `sent` answers), while their commits still share transactions.
     const handedOver = this.sendOrder.then(async () => {
-      const checked = await this.deps.messaging.check(this.userId!, frame);
-      return { stored: this.deps.messaging.store(checked) };
+      const store = await check();
+      return { stored: store() };
     });
     this.sendOrder = handedOver.catch(() => undefined);
-    await this.guard(frame.id, async () => {
+    await this.guard(id, async () => {
       const sent = await (await handedOver).stored;
       this.sendFrame({ type: 'sent', ...sent });
       this.deps.observer?.sent?.(performance.now() - started);
@@ -236,7 +272,7 @@ export class Session {
     return this.inReceiptOrder(() => {
       const upToNow = this.queuedAck!;
       this.queuedAck = undefined;
-      return this.deps.messaging.ack(this.userId!, upToNow);
+      return this.deps.messaging.ack(this.device!, upToNow);
     });
   }
 
@@ -256,6 +292,7 @@ export class Session {
       const frames = await this.deps.presence.snapshot(wanted);
       for (const frame of frames) {
         this.sendFrame(frame);
+        this.presenceTold.set(frame.user, frame.online);
         this.deps.registry.noteTold(frame.user, frame.online);
       }
       const known = new Set(frames.map((frame) => frame.user));

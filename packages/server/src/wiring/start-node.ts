@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 import { OptionError, type Options } from '../config/options.js';
 import { GatewayPushSender } from '../adapters/push/gateway/gateway-push-sender.js';
 import { makeVapidKeys, WebPushSender, type VapidKeys } from '../adapters/push/web-push/web-push-sender.js';
+import { deviceRoutes } from '../gateway/http/routes/device-routes.js';
 import { groupRoutes } from '../gateway/http/routes/group-routes.js';
 import { mediaRoutes } from '../gateway/http/routes/media-routes.js';
+import { DeviceService } from '../services/device-service.js';
 import { GroupService } from '../services/group-service.js';
 import { MediaService } from '../services/media-service.js';
 import { healthRoutes } from '../gateway/http/routes/health-routes.js';
@@ -24,6 +26,8 @@ import { NodeMetrics } from '../observability/metrics.js';
 import { nodeReadings } from '../observability/node-readings.js';
 import { TimedStore } from '../observability/timed-store.js';
 import { HealthService } from '../services/health-service.js';
+import { factsRetentionMs } from '../domain/message-actions.js';
+import { MessageActionsService } from '../services/message-actions-service.js';
 import { MessagingService } from '../services/messaging-service.js';
 import { PresenceService } from '../services/presence-service.js';
 import { PushHosts } from '../services/push/push-hosts.js';
@@ -48,11 +52,23 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /** How often a cluster node looks for watched users whose node died (their entries expire in 15 s). */
 const PRESENCE_CHECK_MS = 5_000;
+/** Link approvals (right or wrong codes) one account may try per 10 minutes: codes cannot be guessed. */
+const LINK_APPROVALS_PER_WINDOW = 30;
 /** How long one request to a push service or gateway may take. */
 const PUSH_TIMEOUT_MS = 10_000;
 
+/** What an embedding program (a test, say) may replace. */
+export interface NodeOverrides {
+  /** The clock of messages, action windows and expiry (default Date.now). */
+  now?: () => number;
+}
+
+/** How long after a message its recipients and author may react to it (the contract's 30 days). */
+const REACT_WINDOW_MS = 30 * DAY;
+
 /** Builds one node from its options (the adapters chosen by URL) and starts listening. */
-export async function startNode(options: Options): Promise<CourierNode> {
+export async function startNode(options: Options, overrides: NodeOverrides = {}): Promise<CourierNode> {
+  const now = overrides.now ?? Date.now;
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new OptionError('--tls-cert and --tls-key go together');
   if (options.codeSecret !== undefined && options.codeSecret.length < 16) throw new OptionError('--code-secret takes at least 16 characters');
   if (options.alertInterval < 10 || options.backlogInterval < 10) throw new OptionError('--alert-interval and --backlog-interval take at least 10 ms');
@@ -103,7 +119,16 @@ export async function startNode(options: Options): Promise<CourierNode> {
       },
     }),
   });
-  const messaging = new MessagingService(store, bus, Date.now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
+  const devices = new DeviceService(store, bus, limiter, {
+    maxLinkedDevices: options.maxLinkedDevices,
+    linkCodeTtlMs: options.linkCodeTtl * 1000,
+    ...(!options.noRateLimits && {
+      limits: { linksPerAddress: options.codeRequestsPerAddress, approvalsPerAccount: LINK_APPROVALS_PER_WINDOW, windowMs: 10 * MINUTE },
+    }),
+  });
+  const messaging = new MessagingService(store, bus, now, undefined, (err) => logger.warn({ err }, 'a new-events signal was lost; the recipient reads its inbox on its next wake-up'));
+  const windows = { editMs: options.editWindow * 1000, deleteMs: options.deleteWindow * 1000, reactMs: REACT_WINDOW_MS };
+  const actions = new MessageActionsService(store, messaging, windows, now);
   const presence = new PresenceService(store, bus);
   const registry = new SessionRegistry();
   const backlog = new BacklogSampler(store, options.backlogInterval, logger);
@@ -129,7 +154,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
   const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY });
   await bus.start({
-    onDeviceSignal: (userId, signal) => registry.dispatchSignal(userId, signal),
+    onDeviceSignal: (device, signal) => registry.dispatchSignal(device, signal),
     onPresence: (change) => registry.dispatchPresence(change),
   });
 
@@ -140,6 +165,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
   metricsRoutes(app, metrics);
   groupRoutes(app, registration, groups);
   mediaRoutes(app, registration, media);
+  deviceRoutes(app, registration, devices);
   pushRoutes(app, registration, push);
   if (options.web) await webRoutes(app, logger);
 
@@ -148,6 +174,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
     {
       registration,
       messaging,
+      actions,
       presence,
       registry,
       logger,
@@ -174,7 +201,10 @@ export async function startNode(options: Options): Promise<CourierNode> {
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
     sweeping = Promise.all([
-      store.sweep(Date.now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY }).catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      store
+        .sweep(now(), { idempotencyMs: 7 * DAY, readTrackingMs: 30 * DAY, messageFactsMs: factsRetentionMs(windows), expiredLinksMs: DAY })
+        .catch((err: unknown) => logger.error({ err }, 'store sweep failed')),
+      actions.expire().catch((err: unknown) => logger.error({ err }, 'expiry sweep failed')),
       media.sweep().catch((err: unknown) => logger.error({ err }, 'media sweep failed')),
     ]);
   }, MINUTE);
@@ -191,6 +221,7 @@ export async function startNode(options: Options): Promise<CourierNode> {
       // HTTP stays up while the sockets drain, so /readyz answers 503 to the load balancer
       // instead of refusing the connection.
       await gateway.drain();
+      devices.stop();
       await app.close();
       await backlog.stop();
       await reconciler?.stop();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deviceKey, type DeviceAddress } from '../../src/domain/device.js';
 import type { MessageEvent } from '../../src/domain/events.js';
 import type { Bus, DeviceSignal, PresenceChange } from '../../src/ports/bus.js';
 import { BusRecorder } from './bus-recorder.js';
@@ -35,7 +36,12 @@ export function runBusContract(
     let counter = 0;
     let live: Bus[] = [];
 
-    const user = (): string => `+1555${run}${String(++counter).padStart(4, '0')}`;
+    /** A device of a user of its own (the primary, unless said otherwise). */
+    const user = (deviceId = 1): DeviceAddress => ({ userId: `+1555${run}${String(++counter).padStart(4, '0')}`, deviceId });
+    /** The devices among `devices` that the bus names online, as keys. */
+    const online = async (bus: Bus, devices: DeviceAddress[]): Promise<Set<string>> =>
+      new Set((await bus.onlineDevices(devices)).map(deviceKey));
+    const keys = (...devices: DeviceAddress[]): Set<string> => new Set(devices.map(deviceKey));
     // Connection ids sort in opening order, as the gateway's do.
     const connection = (): string => `conn-${run}-${String(++counter).padStart(8, '0')}`;
 
@@ -56,11 +62,11 @@ export function runBusContract(
      * Sends a last signal to a held device and waits for it: signals sent before it by the same
      * node, had they been delivered, would have arrived first.
      */
-    async function fence(from: Bus, to: Node, userId: string): Promise<void> {
+    async function fence(from: Bus, to: Node, device: DeviceAddress): Promise<void> {
       const marker = { kind: 'frame', frame: { type: 'fence', n: ++counter } } as const;
-      await from.signalDevice(userId, marker);
+      await from.signalDevice(device, marker);
       await to.rec.until('the fence signal', () =>
-        to.rec.signalsFor(userId).some((s) => s.kind === 'frame' && s.frame.n === marker.frame.n),
+        to.rec.signalsFor(device).some((s) => s.kind === 'frame' && s.frame.n === marker.frame.n),
       );
     }
 
@@ -88,16 +94,16 @@ export function runBusContract(
       const u = user();
       await a.bus.claimDevice(u, connection());
       const event: MessageEvent = {
-        type: 'message', seq: 7, serverId: 'srv-1', id: 'cli-1', from: '+15550000001', to: u, ts: 1_700_000_000_000, body: 'hi',
+        type: 'message', seq: 7, serverId: 'srv-1', id: 'cli-1', from: '+15550000001', to: u.userId, ts: 1_700_000_000_000, body: 'hi',
       };
       const signals: DeviceSignal[] = [
         { kind: 'events', events: [event] },
         { kind: 'revoked', tokenHash: 'abc123' },
-        { kind: 'frame', frame: { type: 'typing', from: '+15550000001', to: u, active: true } },
+        { kind: 'frame', frame: { type: 'typing', from: '+15550000001', to: u.userId, active: true } },
       ];
       for (const signal of signals) await a.bus.signalDevice(u, signal);
       await a.rec.until('three signals', () => a.rec.signals.length === 3);
-      assert.deepEqual(a.rec.signals, signals.map((signal) => ({ userId: u, signal })));
+      assert.deepEqual(a.rec.signals, signals.map((signal) => ({ device: u, signal })));
     });
 
     it('calls handlers outside the caller, never inside signalDevice', async () => {
@@ -120,7 +126,7 @@ export function runBusContract(
       await a.bus.signalDevice(never, frame(1));
       await a.bus.signalDevice(released, frame(2));
       await fence(a.bus, a, held);
-      assert.deepEqual(a.rec.signals.map((s) => s.userId), [held]);
+      assert.deepEqual(a.rec.signals.map((s) => s.device), [held]);
     });
 
     it('keeps the order of many signals to one device', async () => {
@@ -164,10 +170,10 @@ export function runBusContract(
       await a.bus.claimDevice(u, c1);
       await a.bus.claimDevice(u, c2);
       assert.equal(await a.bus.releaseDevice(u, c1), false);
-      assert.deepEqual(await a.bus.onlineUsers([u]), new Set([u]));
+      assert.deepEqual(await online(a.bus, [u]), keys(u));
       await fence(a.bus, a, u);
       assert.equal(await a.bus.releaseDevice(u, c2), true);
-      assert.deepEqual(await a.bus.onlineUsers([u]), new Set());
+      assert.deepEqual(await online(a.bus, [u]), new Set());
     });
 
     it('says whether releaseDevice removed the holder', async () => {
@@ -181,18 +187,36 @@ export function runBusContract(
       assert.equal(await a.bus.releaseDevice(u, c1), false, 'already released');
     });
 
-    it('lists which of the users asked about are online', async () => {
+    it('holds the devices of one user apart: claims, signals and releases', async () => {
+      const a = await node();
+      const primary = user();
+      const linked = { userId: primary.userId, deviceId: 2 };
+      const [c1, c2] = [connection(), connection()];
+      assert.equal(await a.bus.claimDevice(primary, c1), true);
+      assert.equal(await a.bus.claimDevice(linked, c2), true);
+      await a.bus.signalDevice(linked, frame(2));
+      await a.bus.signalDevice(primary, frame(1));
+      await fence(a.bus, a, primary);
+      await fence(a.bus, a, linked);
+      assert.deepEqual(numbers(a.rec.signalsFor(primary)).slice(0, -1), [1], 'no replaced signal: another device is no second connection');
+      assert.deepEqual(numbers(a.rec.signalsFor(linked)).slice(0, -1), [2]);
+      assert.deepEqual(await online(a.bus, [primary, linked, user()]), keys(primary, linked));
+      assert.equal(await a.bus.releaseDevice(linked, c2), true);
+      assert.deepEqual(await online(a.bus, [primary, linked]), keys(primary));
+    });
+
+    it('lists which of the devices asked about are online', async () => {
       const a = await node();
       const [x, y, z] = [user(), user(), user()];
-      assert.deepEqual(await a.bus.onlineUsers([]), new Set());
+      assert.deepEqual(await online(a.bus, []), new Set());
       await a.bus.claimDevice(x, connection());
       await a.bus.claimDevice(y, connection());
-      assert.deepEqual(await a.bus.onlineUsers([x, y, z, x]), new Set([x, y]));
+      assert.deepEqual(await online(a.bus, [x, y, z, x]), keys(x, y));
     });
 
     it('delivers presence to the publishing node, in order', async () => {
       const a = await node();
-      const u = user();
+      const u = user().userId;
       const changes: PresenceChange[] = [
         { userId: u, online: true },
         { userId: u, online: false, lastSeen: 1_700_000_000_000 },
@@ -225,7 +249,7 @@ export function runBusContract(
       await fence(a.bus, b, u);
       assert.deepEqual(b.rec.signalsFor(u).filter((s) => s.kind === 'replaced'), [], 'the newer connection is left alone');
       assert.equal(await a.bus.releaseDevice(u, older), false);
-      assert.deepEqual(await a.bus.onlineUsers([u]), new Set([u]));
+      assert.deepEqual(await online(a.bus, [u]), keys(u));
     });
 
     it('tells the old node when another node claims the device', async () => {
@@ -235,7 +259,7 @@ export function runBusContract(
       await a.bus.claimDevice(u, c1);
       await b.bus.claimDevice(u, c2);
       await a.rec.until('the replaced signal', () => a.rec.signals.length === 1);
-      assert.deepEqual(a.rec.signals, [{ userId: u, signal: { kind: 'replaced', connectionId: c1 } }]);
+      assert.deepEqual(a.rec.signals, [{ device: u, signal: { kind: 'replaced', connectionId: c1 } }]);
 
       // From now on the device is B's, whoever signals it.
       await c.bus.signalDevice(u, frame(-1));
@@ -248,13 +272,13 @@ export function runBusContract(
       assert.equal(a.rec.signals.length, 1);
 
       assert.equal(await a.bus.releaseDevice(u, c1), false);
-      assert.deepEqual(await c.bus.onlineUsers([u]), new Set([u]));
+      assert.deepEqual(await online(c.bus, [u]), keys(u));
       await fence(c.bus, b, u);
     });
 
     it('delivers presence to every node, the publisher included, in order', async () => {
       const nodes = [await node(), await node(), await node()];
-      const u = user();
+      const u = user().userId;
       const changes: PresenceChange[] = Array.from({ length: 10 }, (_, n) =>
         n % 2 === 0 ? { userId: u, online: true } : { userId: u, online: false, lastSeen: 1_700_000_000_000 + n },
       );
@@ -271,7 +295,7 @@ export function runBusContract(
       const [x, y, z] = [user(), user(), user()];
       await a.bus.claimDevice(x, connection());
       await b.bus.claimDevice(y, connection());
-      assert.deepEqual(await c.bus.onlineUsers([x, y, z]), new Set([x, y]));
+      assert.deepEqual(await online(c.bus, [x, y, z]), keys(x, y));
     });
 
     it('forgets the devices of a node that closes', async () => {
@@ -281,7 +305,7 @@ export function runBusContract(
       await a.bus.claimDevice(y, connection());
       forget(a.bus);
       await a.bus.close();
-      assert.deepEqual(await b.bus.onlineUsers([x, y]), new Set());
+      assert.deepEqual(await online(b.bus, [x, y]), new Set());
     });
 
     const ttl = options.directoryTtlMs;
@@ -294,7 +318,7 @@ export function runBusContract(
       // Watched all along: an entry that lapses and comes back would still drop signals meanwhile.
       const until = Date.now() + ttl * 2.5;
       while (Date.now() < until) {
-        assert.deepEqual(await b.bus.onlineUsers([u]), new Set([u]));
+        assert.deepEqual(await online(b.bus, [u]), keys(u));
         await sleep(ttl / 20);
       }
       await fence(b.bus, a, u);
@@ -310,7 +334,7 @@ export function runBusContract(
       forget(a.bus);
       await crash(a.bus);
       const died = Date.now();
-      while ((await b.bus.onlineUsers([u])).size > 0) {
+      while ((await online(b.bus, [u])).size > 0) {
         assert.ok(Date.now() - died < ttl + 1000, `still named holder ${Date.now() - died} ms after dying`);
         await sleep(ttl / 20);
       }

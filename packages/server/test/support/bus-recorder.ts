@@ -1,7 +1,8 @@
+import { deviceKey, type DeviceAddress } from '../../src/domain/device.js';
 import type { BusHandlers, DeviceSignal, PresenceChange } from '../../src/ports/bus.js';
 
 export interface RecordedSignal {
-  userId: string;
+  device: DeviceAddress;
   signal: DeviceSignal;
 }
 
@@ -11,8 +12,8 @@ export class BusRecorder implements BusHandlers {
   readonly presence: PresenceChange[] = [];
   private readonly waiters = new Set<() => void>();
 
-  onDeviceSignal(userId: string, signal: DeviceSignal): void {
-    this.signals.push({ userId, signal });
+  onDeviceSignal(device: DeviceAddress, signal: DeviceSignal): void {
+    this.signals.push({ device, signal });
     this.wake();
   }
 
@@ -21,8 +22,8 @@ export class BusRecorder implements BusHandlers {
     this.wake();
   }
 
-  signalsFor(userId: string): DeviceSignal[] {
-    return this.signals.filter((s) => s.userId === userId).map((s) => s.signal);
+  signalsFor(device: DeviceAddress): DeviceSignal[] {
+    return this.signals.filter((s) => deviceKey(s.device) === deviceKey(device)).map((s) => s.signal);
   }
 
   /** Resolves once `done()` holds; rejects after `timeoutMs`, naming `what` it waited for. */

@@ -166,9 +166,9 @@ export class Cluster {
     await spawned.exited;
   }
 
-  /** The node holding the device's socket, by the cluster's directory in Redis. */
-  async holderOf(userId: string): Promise<ClusterNode | undefined> {
-    const holder = await this.redis.get(directoryKey(this.redisPrefix, userId));
+  /** The node holding the device's socket (the user's primary unless told), by the cluster's directory in Redis. */
+  async holderOf(userId: string, deviceId = 1): Promise<ClusterNode | undefined> {
+    const holder = await this.redis.get(directoryKey(this.redisPrefix, { userId, deviceId }));
     if (holder === null) return undefined;
     return this.node(holder.slice(0, holder.indexOf('|')));
   }

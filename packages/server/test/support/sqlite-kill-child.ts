@@ -26,7 +26,7 @@ function sendOne(): Promise<void> {
   started += 1;
   const serverId = randomUUID();
   return store
-    .sendMessage({ serverId, id: randomUUID(), from, to, ts: Date.now(), body: `n${started}` }, [to])
+    .sendMessage({ serverId, id: randomUUID(), from, to, ts: Date.now(), body: `n${started}` }, [to], 1)
     .then(() => {
       process.stdout.write(`${serverId}\n`);
       return sendOne();

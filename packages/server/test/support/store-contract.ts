@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CourierError } from '../../src/domain/errors.js';
-import type { Appended, DurableEvent, GroupEvent, InboxEntry, MessageEvent } from '../../src/domain/events.js';
+import type { Appended, DurableEvent, GroupEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../src/domain/events.js';
 import type { Group } from '../../src/domain/group.js';
+import type { DeviceAddress } from '../../src/domain/device.js';
 import type { PushTarget } from '../../src/domain/push-target.js';
 import type { MediaRecord, RetentionTimes, SendResult, Store } from '../../src/ports/store.js';
 
@@ -58,7 +59,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.ping();
         await register(store, A);
         await store.init();
-        assert.equal(await store.userIdByTokenHash(tokenOf(A)), A);
+        assert.deepEqual(await store.deviceByTokenHash(tokenOf(A)), d(A));
       });
     });
 
@@ -110,30 +111,30 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     describe('accounts', () => {
-      test('registerDevice creates the account, and a new registration revokes the old token', async ({
+      test('registerPrimary creates the account, and a new registration revokes the old token', async ({
         store,
       }) => {
-        const first = await store.registerDevice(A, 'token-1', T0);
-        assert.equal(first.previousTokenHash, undefined);
-        assert.equal(await store.userIdByTokenHash('token-1'), A);
+        const first = await store.registerPrimary(A, 'token-1', T0);
+        assert.deepEqual(first.revoked, []);
+        assert.deepEqual(await store.deviceByTokenHash('token-1'), d(A));
 
-        const second = await store.registerDevice(A, 'token-2', T0 + 1);
-        assert.equal(second.previousTokenHash, 'token-1');
-        assert.equal(await store.userIdByTokenHash('token-1'), undefined, 'the old token stops resolving');
-        assert.equal(await store.userIdByTokenHash('token-2'), A);
-        assert.equal(await store.userIdByTokenHash('never-issued'), undefined);
+        const second = await store.registerPrimary(A, 'token-2', T0 + 1);
+        assert.deepEqual(second.revoked, [{ deviceId: 1, tokenHash: 'token-1' }]);
+        assert.equal(await store.deviceByTokenHash('token-1'), undefined, 'the old token stops resolving');
+        assert.deepEqual(await store.deviceByTokenHash('token-2'), d(A));
+        assert.equal(await store.deviceByTokenHash('never-issued'), undefined);
         assert.deepEqual(await store.existingUsers([A]), new Set([A]));
       });
 
       test('the inbox is kept across re-registration', async ({ store }) => {
         await register(store, A, B);
         const sent = [await send(store, message(B, A)), await send(store, message(B, A))];
-        const before = await store.readInbox(A, 0, 10);
+        const before = await store.readInbox(d(A), 0, 10);
         assert.equal(before.length, 2);
 
-        await store.registerDevice(A, 'a-new-device', T0 + 10);
-        assert.deepEqual(await store.readInbox(A, 0, 10), before);
-        assert.equal(await store.lastSeq(A), 2);
+        await store.registerPrimary(A, 'a-new-device', T0 + 10);
+        assert.deepEqual(await store.readInbox(d(A), 0, 10), before);
+        assert.equal(await store.lastSeq(d(A)), 2);
         const next = await send(store, message(B, A));
         assert.equal(only(next.appended).event.seq, 3);
         assert.deepEqual(
@@ -151,8 +152,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
 
       test('lastSeen: registration counts, setLastSeen updates, unknown users are absent', async ({ store }) => {
-        await store.registerDevice(A, tokenOf(A), T0);
-        await store.registerDevice(B, tokenOf(B), T0 + 5);
+        await store.registerPrimary(A, tokenOf(A), T0);
+        await store.registerPrimary(B, tokenOf(B), T0 + 5);
         assert.deepEqual(
           await store.lastSeen([A, B, C]),
           new Map([
@@ -169,32 +170,32 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     describe('inboxes and seq', () => {
       test('seq starts at 1 and grows by exactly 1 per event, per inbox', async ({ store }) => {
         await register(store, A, B, C);
-        assert.equal(await store.lastSeq(B), 0);
-        assert.equal(await store.lastSeq(user(999)), 0, 'an unknown inbox has given no seq');
+        assert.equal(await store.lastSeq(d(B)), 0);
+        assert.equal(await store.lastSeq(d(user(999))), 0, 'an unknown inbox has given no seq');
         const seqs: number[] = [];
         for (let i = 0; i < 3; i++) seqs.push(only((await send(store, message(A, B))).appended).event.seq);
         const toC = await send(store, message(A, C));
         assert.deepEqual(seqs, [1, 2, 3]);
         assert.equal(only(toC.appended).event.seq, 1, 'each inbox counts on its own');
         assert.equal(only(toC.appended).userId, C);
-        assert.equal(await store.lastSeq(B), 3);
-        assert.equal(await store.lastSeq(C), 1);
+        assert.equal(await store.lastSeq(d(B)), 3);
+        assert.equal(await store.lastSeq(d(C)), 1);
       });
 
       test('sendMessage stores the message as given and answers what it appended', async ({ store }) => {
         await register(store, A, B);
         const media = { hash: 'a'.repeat(64), mime: 'image/png', size: 1234, thumbnail: 'AAAA', caption: 'look' };
         const msg = message(A, 'group-1', { body: 'hello', media, group: 'group-1' });
-        const result = await store.sendMessage(msg, [B]);
+        const result = await store.sendMessage(msg, [B], 1);
         const expected: MessageEvent = { type: 'message', seq: 1, ...msg };
         assert.deepEqual(result, {
           serverId: msg.serverId,
           ts: msg.ts,
           duplicate: false,
-          appended: [{ userId: B, event: expected }],
+          appended: [{ userId: B, deviceId: 1, event: expected }],
         });
-        assert.deepEqual(await store.readInbox(B, 0, 10), [expected]);
-        assert.deepEqual(await store.readInbox(A, 0, 10), [], 'the sender gets no copy');
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), [expected]);
+        assert.deepEqual(await store.readInbox(d(A), 0, 10), [], 'the sender gets no copy');
       });
 
       test('readInbox pages with afterSeq and limit, oldest first', async ({ store }) => {
@@ -202,27 +203,27 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         const sent: SendResult[] = [];
         for (let i = 0; i < 5; i++) sent.push(await send(store, message(A, B, { body: `m${i}` })));
         assert.deepEqual(
-          (await store.readInbox(B, 2, 2)).map((e) => e.seq),
+          (await store.readInbox(d(B), 2, 2)).map((e) => e.seq),
           [3, 4],
         );
         assert.deepEqual(
-          (await store.readInbox(B, 0, 100)).map((e) => serverIdOf(e)),
+          (await store.readInbox(d(B), 0, 100)).map((e) => serverIdOf(e)),
           sent.map((s) => s.serverId),
         );
-        assert.deepEqual(await store.readInbox(B, 5, 10), []);
-        assert.deepEqual(await store.readInbox(user(999), 0, 10), []);
+        assert.deepEqual(await store.readInbox(d(B), 5, 10), []);
+        assert.deepEqual(await store.readInbox(d(user(999)), 0, 10), []);
       });
 
       test('a seq is never reused, even after acks', async ({ store }) => {
         await register(store, A, B);
         for (let i = 0; i < 3; i++) await send(store, message(A, B));
-        await store.ackUpTo(B, 3, T0 + 1);
-        assert.deepEqual(await store.readInbox(B, 0, 10), []);
-        assert.equal(await store.lastSeq(B), 3);
+        await store.ackUpTo(d(B), 3, T0 + 1);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), []);
+        assert.equal(await store.lastSeq(d(B)), 3);
         const next = await send(store, message(A, B));
         assert.equal(only(next.appended).event.seq, 4);
-        await store.ackUpTo(B, 4, T0 + 2);
-        assert.equal(await store.lastSeq(B), 4);
+        await store.ackUpTo(d(B), 4, T0 + 2);
+        assert.equal(await store.lastSeq(d(B)), 4);
       });
 
       test('appendEvents appends each entry to its inbox, in order', async ({ store }) => {
@@ -242,8 +243,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
             [A, 2, 'group'],
           ],
         );
-        assert.deepEqual(await store.readInbox(A, 0, 10), [at(appended, 0).event, at(appended, 2).event]);
-        assert.deepEqual(await store.readInbox(B, 0, 10), [at(appended, 1).event]);
+        assert.deepEqual(await store.readInbox(d(A), 0, 10), [at(appended, 0).event, at(appended, 2).event]);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), [at(appended, 1).event]);
         assert.deepEqual(at(appended, 2).event, { ...at(entries, 2).event, seq: 2 });
         assert.deepEqual(await store.appendEvents([]), []);
       });
@@ -252,7 +253,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         const recipients = Array.from({ length: 1000 }, (_, i) => user(1000 + i));
         await register(store, A, ...recipients);
         const msg = message(A, 'big-group', { group: 'big-group' });
-        const result = await store.sendMessage(msg, recipients);
+        const result = await store.sendMessage(msg, recipients, 1);
         assert.equal(result.duplicate, false);
         assert.deepEqual(
           result.appended.map((a) => a.userId),
@@ -260,7 +261,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         );
         assert.ok(result.appended.every((a) => a.event.seq === 1 && serverIdOf(a.event) === msg.serverId));
         for (const userId of [at(recipients, 0), at(recipients, 999)]) {
-          assert.deepEqual(await store.readInbox(userId, 0, 10), [{ type: 'message', seq: 1, ...msg }]);
+          assert.deepEqual(await store.readInbox(d(userId), 0, 10), [{ type: 'message', seq: 1, ...msg }]);
         }
         assert.equal((await store.backlog()).events, 1000);
       });
@@ -268,12 +269,12 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       test('concurrent sends get distinct, contiguous seqs in the order they were submitted', async ({ store }) => {
         await register(store, A, B, C);
         const messages = Array.from({ length: 200 }, (_, i) => message(i % 2 === 0 ? A : C, B, { body: `m${i}` }));
-        const results = await Promise.all(messages.map((m) => store.sendMessage(m, [B])));
+        const results = await Promise.all(messages.map((m) => store.sendMessage(m, [B], 1)));
         assert.deepEqual(
           results.map((r) => only(r.appended).event.seq),
           messages.map((_, i) => i + 1),
         );
-        const inbox = await store.readInbox(B, 0, 1000);
+        const inbox = await store.readInbox(d(B), 0, 1000);
         assert.deepEqual(
           inbox.map((e) => e.seq),
           messages.map((_, i) => i + 1),
@@ -282,28 +283,28 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           inbox.map((e) => serverIdOf(e)),
           messages.map((m) => m.serverId),
         );
-        assert.equal(await store.lastSeq(B), 200);
+        assert.equal(await store.lastSeq(d(B)), 200);
       });
 
       test('a send that fails (unknown recipient) fails alone and writes nothing', async ({ store }) => {
         await register(store, A, B);
         const bad = message(A, B);
         const [first, failed, third] = await Promise.allSettled([
-          store.sendMessage(message(A, B), [B]),
-          store.sendMessage(bad, [B, user(999)]),
-          store.sendMessage(message(A, B), [B]),
+          store.sendMessage(message(A, B), [B], 1),
+          store.sendMessage(bad, [B, user(999)], 1),
+          store.sendMessage(message(A, B), [B], 1),
         ]);
         assert.equal(first?.status, 'fulfilled');
         assert.equal(failed?.status, 'rejected');
         assert.equal(third?.status, 'fulfilled');
-        const inbox = await store.readInbox(B, 0, 10);
+        const inbox = await store.readInbox(d(B), 0, 10);
         assert.deepEqual(
           inbox.map((e) => e.seq),
           [1, 2],
         );
         assert.ok(!inbox.some((e) => serverIdOf(e) === bad.serverId), 'no part of the failed send is kept');
-        assert.equal(await store.lastSeq(B), 2);
-        const retried = await store.sendMessage(bad, [B]);
+        assert.equal(await store.lastSeq(d(B)), 2);
+        const retried = await store.sendMessage(bad, [B], 1);
         assert.equal(retried.duplicate, false, 'the failed send left no idempotency key');
         assert.equal(only(retried.appended).event.seq, 3);
       });
@@ -313,33 +314,34 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       test('a repeated (from, id) appends nothing and answers the first serverId and ts', async ({ store }) => {
         await register(store, A, B, C);
         const first = message(A, B);
-        const sent = await store.sendMessage(first, [B]);
+        const sent = await store.sendMessage(first, [B], 1);
         const repeat = await store.sendMessage(
           { ...first, serverId: randomUUID(), ts: T0 + 50, body: 'changed' },
           [B],
+          1,
         );
         assert.deepEqual(repeat, { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] });
-        const toOther = await store.sendMessage({ ...first, serverId: randomUUID(), to: C }, [C]);
+        const toOther = await store.sendMessage({ ...first, serverId: randomUUID(), to: C }, [C], 1);
         assert.equal(toOther.duplicate, true, 'the key is (sender, client id), whatever the recipient');
-        assert.deepEqual(await store.readInbox(B, 0, 10), [only(sent.appended).event]);
-        assert.deepEqual(await store.readInbox(C, 0, 10), []);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), [only(sent.appended).event]);
+        assert.deepEqual(await store.readInbox(d(C), 0, 10), []);
 
-        const otherSender = await store.sendMessage({ ...first, from: C, serverId: randomUUID() }, [B]);
+        const otherSender = await store.sendMessage({ ...first, from: C, serverId: randomUUID() }, [B], 1);
         assert.equal(otherSender.duplicate, false, 'another sender may use the same client id');
-        assert.equal(await store.lastSeq(B), 2);
+        assert.equal(await store.lastSeq(d(B)), 2);
       });
 
       test('concurrent repeats of one (from, id) store it once', async ({ store }) => {
         await register(store, A, B);
         const base = message(A, B);
         const results = await Promise.all(
-          Array.from({ length: 10 }, () => store.sendMessage({ ...base, serverId: randomUUID() }, [B])),
+          Array.from({ length: 10 }, () => store.sendMessage({ ...base, serverId: randomUUID() }, [B], 1)),
         );
         const firsts = results.filter((r) => !r.duplicate);
         assert.equal(firsts.length, 1);
         const winner = only(firsts);
         assert.ok(results.every((r) => r.serverId === winner.serverId && r.ts === winner.ts));
-        assert.equal((await store.readInbox(B, 0, 100)).length, 1);
+        assert.equal((await store.readInbox(d(B), 0, 100)).length, 1);
       });
     });
 
@@ -352,51 +354,51 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.appendEvents([{ userId: C, event: groupEvent('g1', [A, C], A, T0) }]); // C seq 4
         await send(store, message(A, C)); // C seq 5
 
-        const appended = await store.ackUpTo(C, 4, T0 + 50);
+        const appended = await store.ackUpTo(d(C), 4, T0 + 50);
         assert.deepEqual(normalize(appended), [
           receiptFor(A, 1, 'delivered', [s1.serverId, s3.serverId], C, T0 + 50),
           receiptFor(B, 1, 'delivered', [s2.serverId], C, T0 + 50),
         ]);
         assert.deepEqual(
-          (await store.readInbox(C, 0, 10)).map((e) => e.seq),
+          (await store.readInbox(d(C), 0, 10)).map((e) => e.seq),
           [5],
         );
-        assert.deepEqual(await store.readInbox(A, 0, 10), [appendedTo(appended, A).event]);
-        assert.deepEqual(await store.readInbox(B, 0, 10), [appendedTo(appended, B).event]);
+        assert.deepEqual(await store.readInbox(d(A), 0, 10), [appendedTo(appended, A).event]);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), [appendedTo(appended, B).event]);
 
-        assert.deepEqual(await store.ackUpTo(C, 4, T0 + 60), [], 'nothing left to deliver');
-        assert.deepEqual(await store.ackUpTo(C, 3, T0 + 60), []);
-        assert.equal(await store.lastSeq(A), 1);
+        assert.deepEqual(await store.ackUpTo(d(C), 4, T0 + 60), [], 'nothing left to deliver');
+        assert.deepEqual(await store.ackUpTo(d(C), 3, T0 + 60), []);
+        assert.equal(await store.lastSeq(d(A)), 1);
       });
 
       test('acking receipts and group events appends nothing', async ({ store }) => {
         await register(store, A, B);
         await send(store, message(A, B));
-        await store.ackUpTo(B, 1, T0 + 1); // A gets a delivered receipt: A seq 1
+        await store.ackUpTo(d(B), 1, T0 + 1); // A gets a delivered receipt: A seq 1
         await store.appendEvents([{ userId: A, event: groupEvent('g1', [A, B], B, T0 + 2) }]); // A seq 2
-        assert.deepEqual(await store.ackUpTo(A, 2, T0 + 3), []);
-        assert.deepEqual(await store.readInbox(A, 0, 10), []);
-        assert.equal(await store.lastSeq(A), 2);
-        assert.equal(await store.lastSeq(B), 1);
+        assert.deepEqual(await store.ackUpTo(d(A), 2, T0 + 3), []);
+        assert.deepEqual(await store.readInbox(d(A), 0, 10), []);
+        assert.equal(await store.lastSeq(d(A)), 2);
+        assert.equal(await store.lastSeq(d(B)), 1);
       });
 
       test('an ack above the last seq delivers everything; another inbox is untouched', async ({ store }) => {
         await register(store, A, B, C);
         const toB = await send(store, message(A, B));
         await send(store, message(A, C));
-        const appended = await store.ackUpTo(B, 1000, T0 + 5);
+        const appended = await store.ackUpTo(d(B), 1000, T0 + 5);
         assert.deepEqual(normalize(appended), [receiptFor(A, 1, 'delivered', [toB.serverId], B, T0 + 5)]);
-        assert.deepEqual(await store.readInbox(B, 0, 10), []);
-        assert.equal((await store.readInbox(C, 0, 10)).length, 1);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), []);
+        assert.equal((await store.readInbox(d(C), 0, 10)).length, 1);
       });
 
       test('a group message is delivered by each member for itself', async ({ store }) => {
         await register(store, A, B, C);
-        const sent = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C]);
-        assert.deepEqual(normalize(await store.ackUpTo(B, 1, T0 + 1)), [
+        const sent = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C], 1);
+        assert.deepEqual(normalize(await store.ackUpTo(d(B), 1, T0 + 1)), [
           receiptFor(A, 1, 'delivered', [sent.serverId], B, T0 + 1),
         ]);
-        assert.deepEqual(normalize(await store.ackUpTo(C, 1, T0 + 2)), [
+        assert.deepEqual(normalize(await store.ackUpTo(d(C), 1, T0 + 2)), [
           receiptFor(A, 2, 'delivered', [sent.serverId], C, T0 + 2),
         ]);
       });
@@ -408,54 +410,54 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         const s1 = await send(store, message(A, C));
         const s2 = await send(store, message(A, C));
         const s3 = await send(store, message(B, C));
-        await store.ackUpTo(C, 3, T0 + 10); // A seq 1, B seq 1: delivered receipts
+        await store.ackUpTo(d(C), 3, T0 + 10); // A seq 1, B seq 1: delivered receipts
 
-        const appended = await store.markRead(C, [s1.serverId, s3.serverId, 'no-such-id', s2.serverId], T0 + 20);
+        const appended = await store.markRead(d(C), [s1.serverId, s3.serverId, 'no-such-id', s2.serverId], T0 + 20);
         assert.deepEqual(normalize(appended), [
           receiptFor(A, 2, 'read', [s1.serverId, s2.serverId], C, T0 + 20),
           receiptFor(B, 2, 'read', [s3.serverId], C, T0 + 20),
         ]);
-        assert.deepEqual((await store.readInbox(A, 1, 10)).map(normalizeEvent), [
+        assert.deepEqual((await store.readInbox(d(A), 1, 10)).map(normalizeEvent), [
           normalizeEvent(appendedTo(appended, A).event),
         ]);
-        assert.deepEqual(await store.markRead(C, [s1.serverId, s2.serverId, s3.serverId], T0 + 30), []);
-        assert.deepEqual(await store.markRead(C, ['no-such-id'], T0 + 30), []);
+        assert.deepEqual(await store.markRead(d(C), [s1.serverId, s2.serverId, s3.serverId], T0 + 30), []);
+        assert.deepEqual(await store.markRead(d(C), ['no-such-id'], T0 + 30), []);
       });
 
       test('before delivery: the read receipt comes once, and delivery is still told', async ({ store }) => {
         await register(store, A, C);
         const s1 = await send(store, message(A, C));
-        assert.deepEqual(normalize(await store.markRead(C, [s1.serverId], T0 + 10)), [
+        assert.deepEqual(normalize(await store.markRead(d(C), [s1.serverId], T0 + 10)), [
           receiptFor(A, 1, 'read', [s1.serverId], C, T0 + 10),
         ]);
-        assert.deepEqual(await store.markRead(C, [s1.serverId, s1.serverId], T0 + 11), []);
-        assert.deepEqual(normalize(await store.ackUpTo(C, 1, T0 + 12)), [
+        assert.deepEqual(await store.markRead(d(C), [s1.serverId, s1.serverId], T0 + 11), []);
+        assert.deepEqual(normalize(await store.ackUpTo(d(C), 1, T0 + 12)), [
           receiptFor(A, 2, 'delivered', [s1.serverId], C, T0 + 12),
         ]);
-        assert.deepEqual(await store.markRead(C, [s1.serverId], T0 + 13), [], 'still at most one read receipt');
+        assert.deepEqual(await store.markRead(d(C), [s1.serverId], T0 + 13), [], 'still at most one read receipt');
       });
 
       test('only a recipient of the message can mark it read', async ({ store }) => {
         await register(store, A, B, C);
         const s1 = await send(store, message(A, C));
-        assert.deepEqual(await store.markRead(B, [s1.serverId], T0 + 1), []);
-        assert.deepEqual(await store.markRead(A, [s1.serverId], T0 + 1), [], 'not even its sender');
-        await store.ackUpTo(C, 1, T0 + 2);
-        assert.deepEqual(await store.markRead(B, [s1.serverId], T0 + 3), []);
-        assert.equal((await store.markRead(C, [s1.serverId], T0 + 4)).length, 1);
+        assert.deepEqual(await store.markRead(d(B), [s1.serverId], T0 + 1), []);
+        assert.deepEqual(await store.markRead(d(A), [s1.serverId], T0 + 1), [], 'not even its sender');
+        await store.ackUpTo(d(C), 1, T0 + 2);
+        assert.deepEqual(await store.markRead(d(B), [s1.serverId], T0 + 3), []);
+        assert.equal((await store.markRead(d(C), [s1.serverId], T0 + 4)).length, 1);
       });
 
       test('each member of a group reads a group message for itself', async ({ store }) => {
         await register(store, A, B, C);
-        const sent = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C]);
-        await store.ackUpTo(B, 1, T0 + 1); // A seq 1
-        assert.deepEqual(normalize(await store.markRead(B, [sent.serverId], T0 + 2)), [
+        const sent = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C], 1);
+        await store.ackUpTo(d(B), 1, T0 + 1); // A seq 1
+        assert.deepEqual(normalize(await store.markRead(d(B), [sent.serverId], T0 + 2)), [
           receiptFor(A, 2, 'read', [sent.serverId], B, T0 + 2),
         ]);
-        assert.deepEqual(normalize(await store.markRead(C, [sent.serverId], T0 + 3)), [
+        assert.deepEqual(normalize(await store.markRead(d(C), [sent.serverId], T0 + 3)), [
           receiptFor(A, 3, 'read', [sent.serverId], C, T0 + 3),
         ]);
-        assert.deepEqual(await store.markRead(B, [sent.serverId], T0 + 4), []);
+        assert.deepEqual(await store.markRead(d(B), [sent.serverId], T0 + 4), []);
       });
     });
 
@@ -477,7 +479,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           ],
         );
         assert.deepEqual(await store.getGroup('g1'), group);
-        assert.deepEqual(await store.readInbox(B, 0, 10), [{ ...created, seq: 1 }]);
+        assert.deepEqual(await store.readInbox(d(B), 0, 10), [{ ...created, seq: 1 }]);
         assert.equal(await store.getGroup('no-such-group'), undefined);
       });
 
@@ -502,7 +504,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           ],
         );
         assert.deepEqual(await store.getGroup('g1'), expected);
-        assert.deepEqual(await store.readInbox(C, 0, 10), [appendedTo(result.appended, C).event]);
+        assert.deepEqual(await store.readInbox(d(C), 0, 10), [appendedTo(result.appended, C).event]);
       });
 
       test('groupsOf lists the groups of a member, oldest first, and no others', async ({ store }) => {
@@ -538,8 +540,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           (error: unknown) => error === plain,
         );
         assert.deepEqual(await store.getGroup('g1'), group);
-        assert.equal(await store.lastSeq(A), 0);
-        assert.equal(await store.lastSeq(B), 0);
+        assert.equal(await store.lastSeq(d(A)), 0);
+        assert.equal(await store.lastSeq(d(B)), 0);
       });
 
       test('concurrent changes of one group do not interleave', async ({ store }) => {
@@ -585,12 +587,13 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await store.sendMessage(
           message(A, 'g1', { group: 'g1', media: { hash: referenced, mime: 'image/png', size: 1 } }),
           [B, C],
+          1,
         );
 
         assert.deepEqual(await store.unreferencedMedia(T0 + 5000, 100), [free]);
-        await store.ackUpTo(B, 1, T0 + 2);
+        await store.ackUpTo(d(B), 1, T0 + 2);
         assert.deepEqual(await store.unreferencedMedia(T0 + 5000, 100), [free], 'C has not acked yet');
-        await store.ackUpTo(C, 1, T0 + 3);
+        await store.ackUpTo(d(C), 1, T0 + 3);
         assert.deepEqual(new Set(await store.unreferencedMedia(T0 + 5000, 100)), new Set([referenced, free]));
         assert.equal((await store.unreferencedMedia(T0 + 5000, 1)).length, 1, 'limit');
         assert.equal((await store.unreferencedMedia(T0 + 20_000, 100)).length, 3);
@@ -613,28 +616,28 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       test('forgets idempotency keys after their time: a resend then appends again', async ({ store }) => {
         await register(store, A, B);
         const first = message(A, B);
-        await store.sendMessage(first, [B]);
+        await store.sendMessage(first, [B], 1);
         await store.sweep(T0 + RETENTION.idempotencyMs / 2, RETENTION);
-        assert.equal((await store.sendMessage({ ...first, serverId: randomUUID() }, [B])).duplicate, true);
+        assert.equal((await store.sendMessage({ ...first, serverId: randomUUID() }, [B], 1)).duplicate, true);
 
         await store.sweep(T0 + RETENTION.idempotencyMs * 10, RETENTION);
         const later = { ...first, serverId: randomUUID(), ts: T0 + RETENTION.idempotencyMs * 10 };
-        const resent = await store.sendMessage(later, [B]);
+        const resent = await store.sendMessage(later, [B], 1);
         assert.equal(resent.duplicate, false);
         assert.equal(resent.serverId, later.serverId);
         assert.equal(only(resent.appended).event.seq, 2);
-        assert.equal((await store.readInbox(B, 0, 10)).length, 2);
+        assert.equal((await store.readInbox(d(B), 0, 10)).length, 2);
       });
 
       test('forgets delivered messages after the read tracking time', async ({ store }) => {
         await register(store, A, B);
         const s1 = await send(store, message(A, B));
         const s2 = await send(store, message(A, B));
-        await store.ackUpTo(B, 2, T0 + 1000);
+        await store.ackUpTo(d(B), 2, T0 + 1000);
         await store.sweep(T0 + 2000, RETENTION);
-        assert.equal((await store.markRead(B, [s1.serverId], T0 + 2001)).length, 1, 'still tracked');
+        assert.equal((await store.markRead(d(B), [s1.serverId], T0 + 2001)).length, 1, 'still tracked');
         await store.sweep(T0 + RETENTION.readTrackingMs * 10, RETENTION);
-        assert.deepEqual(await store.markRead(B, [s2.serverId], T0 + RETENTION.readTrackingMs * 10), []);
+        assert.deepEqual(await store.markRead(d(B), [s2.serverId], T0 + RETENTION.readTrackingMs * 10), []);
       });
     });
 
@@ -645,16 +648,131 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.equal(empty.oldestTs, undefined);
 
         await register(store, A, B, C);
-        await store.sendMessage(message(A, B, { ts: T0 + 10 }), [B]);
-        await store.sendMessage(message(A, C, { ts: T0 + 5 }), [C]);
+        await store.sendMessage(message(A, B, { ts: T0 + 10 }), [B], 1);
+        await store.sendMessage(message(A, C, { ts: T0 + 5 }), [C], 1);
         await store.appendEvents([{ userId: B, event: groupEvent('g1', [A, B], A, T0 + 20) }]);
         assert.deepEqual(await store.backlog(), { events: 3, oldestTs: T0 + 5 });
 
-        await store.ackUpTo(C, 1, T0 + 100); // removes C's message, appends a receipt (ts T0 + 100) to A
+        await store.ackUpTo(d(C), 1, T0 + 100); // removes C's message, appends a receipt (ts T0 + 100) to A
         assert.deepEqual(await store.backlog(), { events: 3, oldestTs: T0 + 10 });
-        await store.ackUpTo(A, 1, T0 + 101);
-        await store.ackUpTo(B, 1, T0 + 102); // appends another receipt to A
+        await store.ackUpTo(d(A), 1, T0 + 101);
+        await store.ackUpTo(d(B), 1, T0 + 102); // appends another receipt to A
         assert.deepEqual(await store.backlog(), { events: 2, oldestTs: T0 + 20 });
+      });
+    });
+
+    describe('message actions', () => {
+      test('sendMessage keeps the facts of a message (never its text) for actions on it', async ({ store }) => {
+        await register(store, A, B, C);
+        const direct = message(A, B, { body: 'secret' });
+        await send(store, direct);
+        assert.deepEqual(await store.messageFacts(direct.serverId), { serverId: direct.serverId, author: A, to: B, recipients: [B], ts: T0 });
+        const inGroup = message(A, 'g1', { group: 'g1', ts: T0 + 5 });
+        await store.sendMessage(inGroup, [B, C, B], 1);
+        const facts = await store.messageFacts(inGroup.serverId);
+        assert.deepEqual({ ...facts, recipients: [...(facts?.recipients ?? [])].sort() }, {
+          serverId: inGroup.serverId,
+          author: A,
+          to: 'g1',
+          recipients: [B, C].sort(),
+          ts: T0 + 5,
+        });
+        assert.equal(await store.messageFacts('no-such-message'), undefined);
+        await store.sendMessage({ ...direct, serverId: randomUUID(), to: C }, [C], 1);
+        assert.equal((await store.messageFacts(direct.serverId))?.to, B, 'a repeated client id records nothing');
+      });
+
+      test('storeAction appends to every recipient and answers like a send', async ({ store }) => {
+        await register(store, A, B, C);
+        const target = await send(store, message(A, B));
+        const edit = action('edit', A, B, target.serverId, { body: 'fixed' });
+        const result = await store.storeAction(edit, [B, B], 1);
+        assert.deepEqual(result, { serverId: edit.serverId, ts: edit.ts, duplicate: false, appended: [{ userId: B, deviceId: 1, event: { ...edit, seq: 2 } }] });
+        assert.deepEqual(await store.readInbox(d(B), 1, 10), [{ ...edit, seq: 2 }]);
+        const reaction = action('reaction', B, 'g1', target.serverId, { emoji: '👍', group: 'g1' });
+        const reacted = await store.storeAction(reaction, [A, C], 1);
+        assert.deepEqual(normalize(reacted.appended), normalize([
+          { userId: A, deviceId: 1, event: { ...reaction, seq: 1 } },
+          { userId: C, deviceId: 1, event: { ...reaction, seq: 1 } },
+        ]));
+      });
+
+      test('storeAction is idempotent per (sender, client id), shared with sendMessage', async ({ store }) => {
+        await register(store, A, B);
+        const sent = await send(store, message(A, B, { id: 'shared-id' }));
+        assert.deepEqual(await store.earlierAnswer(A, 'shared-id'), { serverId: sent.serverId, ts: T0 });
+        assert.equal(await store.earlierAnswer(B, 'shared-id'), undefined);
+        const reused = await store.storeAction(action('edit', A, B, sent.serverId, { id: 'shared-id', body: 'x' }), [B], 1);
+        assert.deepEqual(reused, { serverId: sent.serverId, ts: T0, duplicate: true, appended: [] });
+
+        const react = action('reaction', A, B, sent.serverId, { emoji: '🎉' });
+        const first = await store.storeAction(react, [B], 1);
+        const again = await store.storeAction({ ...react, serverId: randomUUID(), ts: T0 + 9 }, [B], 1);
+        assert.deepEqual(again, { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] });
+        assert.deepEqual(await store.earlierAnswer(A, react.id), { serverId: react.serverId, ts: react.ts });
+        assert.equal((await store.readInbox(d(B), 0, 10)).length, 2, 'the message and one reaction');
+      });
+
+      test('a delete removes every undelivered copy of its target and forgets it', async ({ store }) => {
+        await register(store, A, B, C);
+        const before = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C], 1);
+        const target = await store.sendMessage(message(A, 'g1', { group: 'g1', body: 'oops' }), [B, C], 1);
+        const after = await store.sendMessage(message(A, 'g1', { group: 'g1' }), [B, C], 1);
+        await store.ackUpTo(d(C), 3, T0 + 1); // C has all three already
+        const del = action('delete', A, 'g1', target.serverId, { group: 'g1' });
+        const stored = await store.storeAction(del, [B, C], 1);
+        assert.deepEqual(normalize(stored.appended), normalize([
+          { userId: B, deviceId: 1, event: { ...del, seq: 4 } },
+          { userId: C, deviceId: 1, event: { ...del, seq: 4 } },
+        ]));
+        assert.deepEqual(
+          (await store.readInbox(d(B), 0, 10)).map((e) => [e.seq, e.type === 'message' ? e.serverId : e.type]),
+          [[1, before.serverId], [3, after.serverId], [4, 'delete']],
+          'the target is gone from the inbox, the rest keeps its seqs',
+        );
+        assert.equal(await store.messageFacts(target.serverId), undefined);
+        assert.ok(await store.messageFacts(before.serverId), 'other messages keep their facts');
+        assert.deepEqual(await store.readInbox(d(C), 3, 10), [{ ...del, seq: 4 }]);
+        // Acking past the gap delivers what was there; the deleted message gives no receipt.
+        const receipts = await store.ackUpTo(d(B), 4, T0 + 2);
+        assert.deepEqual(receipts.flatMap((r) => (r.event.type === 'receipt' ? r.event.serverIds : [])).sort(), [before.serverId, after.serverId].sort());
+      });
+
+      test('expireMessages deletes the copies of messages past their expiry, once, within its limit', async ({ store }) => {
+        await register(store, A, B, C);
+        const lasting = await send(store, message(A, B));
+        const soon = await store.sendMessage(message(A, 'g1', { group: 'g1', expiresIn: 60 }), [B, C], 1);
+        const later = await send(store, message(A, B, { expiresIn: 120, ts: T0 + 1 }));
+        assert.equal(await store.expireMessages(T0 + 59_999, 10), 0);
+        assert.equal((await store.readInbox(d(B), 0, 10)).length, 3);
+
+        assert.equal(await store.expireMessages(T0 + 60_000, 10), 1);
+        assert.deepEqual((await store.readInbox(d(B), 0, 10)).map(serverIdOf), [lasting.serverId, later.serverId]);
+        assert.deepEqual(await store.readInbox(d(C), 0, 10), []);
+        assert.equal(await store.expireMessages(T0 + 60_000, 10), 0, 'handled once');
+        assert.ok(await store.messageFacts(soon.serverId), 'its facts stay for the action windows');
+
+        await send(store, message(A, C, { expiresIn: 60, ts: T0 + 2 }));
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 1, 'limit');
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 1);
+        assert.equal(await store.expireMessages(T0 + 1_000_000, 1), 0);
+        assert.deepEqual((await store.readInbox(d(B), 0, 10)).map(serverIdOf), [lasting.serverId]);
+        assert.deepEqual(await store.readInbox(d(C), 0, 10), []);
+      });
+
+      test('sweep forgets facts after their time, but not before the message expired', async ({ store }) => {
+        await register(store, A, B);
+        const old = await send(store, message(A, B));
+        const expiring = await send(store, message(A, B, { expiresIn: 90 * 24 * 3600 }));
+        await store.sweep(T0 + RETENTION.messageFactsMs / 2, RETENTION);
+        assert.ok(await store.messageFacts(old.serverId));
+        await store.sweep(T0 + RETENTION.messageFactsMs * 10, RETENTION);
+        assert.equal(await store.messageFacts(old.serverId), undefined);
+        assert.ok(await store.messageFacts(expiring.serverId), 'kept until its expiry is handled');
+        const expiry = T0 + 90 * 24 * 3600 * 1000;
+        assert.equal(await store.expireMessages(expiry, 10), 1);
+        await store.sweep(expiry, RETENTION);
+        assert.equal(await store.messageFacts(expiring.serverId), undefined);
       });
     });
 
@@ -692,23 +810,22 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 
       test('pendingCounts counts undelivered events and the messages among them', async ({ store }) => {
         await register(store, A, B);
-        assert.deepEqual(await store.pendingCounts(B), { events: 0, messages: 0 });
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 0, messages: 0 });
         await send(store, message(A, B));
         await send(store, message(A, B));
         await store.appendEvents([{ userId: B, event: groupEvent('g1', [A, B], A, T0) }]);
-        assert.deepEqual(await store.pendingCounts(B), { events: 3, messages: 2 });
-        await store.ackUpTo(B, 1, T0 + 1);
-        assert.deepEqual(await store.pendingCounts(B), { events: 2, messages: 1 });
-        assert.deepEqual(await store.pendingCounts(A), { events: 1, messages: 0 }, "A's delivered receipt");
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 3, messages: 2 });
+        await store.ackUpTo(d(B), 1, T0 + 1);
+        assert.deepEqual(await store.pendingCounts(d(B)), { events: 2, messages: 1 });
+        assert.deepEqual(await store.pendingCounts(d(A)), { events: 1, messages: 0 }, "A's delivered receipt");
       });
-
     });
 
     describe('restart', () => {
       test('a store closed and opened again on the same data keeps everything', async (ctx) => {
         const { store } = ctx;
         await register(store, A, B, C);
-        await store.registerDevice(A, 'a-second-device', T0 + 1);
+        await store.registerPrimary(A, 'a-second-device', T0 + 1);
         await store.setLastSeen(B, T0 + 7);
         await store.saveCode({ phone: '+15550000009', codeHash: 'hc', expiresAt: T0 + 60_000, tries: 0 });
         await store.takeCodeTry('+15550000009', T0, 5);
@@ -717,18 +834,18 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         const media: MediaRecord = { hash: hash('kept'), size: 3, mime: 'audio/ogg', createdAt: T0 };
         await store.saveMedia(media);
         const m1 = message(A, B, { media: { hash: media.hash, mime: media.mime, size: media.size } });
-        await store.sendMessage(m1, [B]);
+        await store.sendMessage(m1, [B], 1);
         await send(store, message(A, B));
         const s3 = await send(store, message(A, C));
         await store.savePushTarget(B, 1, { kind: 'gateway', url: 'https://gateway.example/notify', pushkey: 'kept' });
-        await store.ackUpTo(C, 1, T0 + 30);
-        const inboxB = await store.readInbox(B, 0, 10);
-        const inboxA = await store.readInbox(A, 0, 10);
+        await store.ackUpTo(d(C), 1, T0 + 30);
+        const inboxB = await store.readInbox(d(B), 0, 10);
+        const inboxA = await store.readInbox(d(A), 0, 10);
 
         const reopened = await ctx.restart();
-        assert.equal(await reopened.userIdByTokenHash('a-second-device'), A);
-        assert.equal(await reopened.userIdByTokenHash(tokenOf(A)), undefined);
-        assert.equal(await reopened.userIdByTokenHash(tokenOf(B)), B);
+        assert.deepEqual(await reopened.deviceByTokenHash('a-second-device'), d(A));
+        assert.equal(await reopened.deviceByTokenHash(tokenOf(A)), undefined);
+        assert.deepEqual(await reopened.deviceByTokenHash(tokenOf(B)), d(B));
         assert.deepEqual(await reopened.lastSeen([B]), new Map([[B, T0 + 7]]));
         assert.deepEqual(await reopened.getCode('+15550000009'), {
           phone: '+15550000009',
@@ -739,18 +856,18 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await reopened.getGroup('g1'), group);
         assert.deepEqual(await reopened.getMedia(media.hash), media);
         assert.deepEqual(await reopened.unreferencedMedia(T0 + 1, 10), [], 'still referenced by B');
-        assert.deepEqual(await reopened.readInbox(B, 0, 10), inboxB);
-        assert.deepEqual(await reopened.readInbox(A, 0, 10), inboxA);
+        assert.deepEqual(await reopened.readInbox(d(B), 0, 10), inboxB);
+        assert.deepEqual(await reopened.readInbox(d(A), 0, 10), inboxA);
         assert.equal(inboxA.length, 1);
         assert.deepEqual(await reopened.backlog(), { events: 3, oldestTs: T0 });
         assert.deepEqual(await reopened.pushTarget(B, 1), { kind: 'gateway', url: 'https://gateway.example/notify', pushkey: 'kept' });
 
-        const repeat = await reopened.sendMessage({ ...m1, serverId: randomUUID() }, [B]);
+        const repeat = await reopened.sendMessage({ ...m1, serverId: randomUUID() }, [B], 1);
         assert.deepEqual(repeat, { serverId: m1.serverId, ts: m1.ts, duplicate: true, appended: [] });
-        assert.equal((await reopened.markRead(C, [s3.serverId], T0 + 40)).length, 1, 'read tracking kept');
+        assert.equal((await reopened.markRead(d(C), [s3.serverId], T0 + 40)).length, 1, 'read tracking kept');
         const next = await send(reopened, message(A, B));
         assert.equal(only(next.appended).event.seq, 3);
-        assert.equal(await reopened.lastSeq(C), 1);
+        assert.equal(await reopened.lastSeq(d(C)), 1);
       });
     });
   });
@@ -759,10 +876,14 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
 // Fixtures -------------------------------------------------------------------
 
 const T0 = 1_700_000_000_000;
-const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000 };
+const RETENTION: RetentionTimes = { idempotencyMs: 10_000, readTrackingMs: 10_000, messageFactsMs: 10_000, expiredLinksMs: 10_000 };
 
 function user(n: number): string {
   return `+1555${String(n).padStart(7, '0')}`;
+}
+/** A user's device: the primary unless told otherwise. */
+function d(userId: string, deviceId = 1): DeviceAddress {
+  return { userId, deviceId };
 }
 const A = user(1);
 const B = user(2);
@@ -773,7 +894,7 @@ function tokenOf(userId: string): string {
 }
 
 async function register(store: Store, ...userIds: string[]): Promise<void> {
-  await Promise.all(userIds.map((userId) => store.registerDevice(userId, tokenOf(userId), T0)));
+  await Promise.all(userIds.map((userId) => store.registerPrimary(userId, tokenOf(userId), T0)));
 }
 
 type NewMessage = Omit<MessageEvent, 'seq' | 'type'>;
@@ -782,9 +903,20 @@ function message(from: string, to: string, extra: Partial<NewMessage> = {}): New
   return { serverId: randomUUID(), id: randomUUID(), from, to, ts: T0, body: 'hi', ...extra };
 }
 
+/** An action on `target`, before its seq. */
+function action<T extends NewActionEvent['type']>(
+  type: T,
+  from: string,
+  to: string,
+  target: string,
+  extra: Partial<Extract<NewActionEvent, { type: T }>> = {},
+): Extract<NewActionEvent, { type: T }> {
+  return { type, serverId: randomUUID(), id: randomUUID(), from, to, ts: T0 + 100, target, ...extra } as Extract<NewActionEvent, { type: T }>;
+}
+
 /** Sends a direct message to its `to`. */
 function send(store: Store, msg: NewMessage): Promise<SendResult> {
-  return store.sendMessage(msg, [msg.to]);
+  return store.sendMessage(msg, [msg.to], 1);
 }
 
 function groupEvent(groupId: string, members: string[], by: string, ts: number): Omit<GroupEvent, 'seq'> {
@@ -795,22 +927,29 @@ function hash(seed: string): string {
   return Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64);
 }
 
+/** A receipt in the inbox of `to` (a user's primary unless a device is given), by `by`'s primary unless told. */
 function receiptFor(
-  userId: string,
+  to: string | DeviceAddress,
   seq: number,
   status: 'delivered' | 'read',
   serverIds: string[],
-  by: string,
+  by: string | DeviceAddress,
   ts: number,
 ): Appended {
-  return { userId, event: { type: 'receipt', seq, status, serverIds: [...serverIds].sort(), by, ts } };
+  const inbox = typeof to === 'string' ? d(to) : to;
+  const reader = typeof by === 'string' ? d(by) : by;
+  return {
+    ...inbox,
+    event: { type: 'receipt', seq, status, serverIds: [...serverIds].sort(), by: reader.userId, deviceId: reader.deviceId, ts },
+  };
 }
 
 /** Appended events sorted by inbox, with receipt serverIds sorted: the port fixes neither order. */
 function normalize(appended: Appended[]): Appended[] {
+  const order = (a: Appended) => `${a.userId}/${String(a.deviceId).padStart(6, '0')}`;
   return [...appended]
-    .sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0))
-    .map((a) => ({ userId: a.userId, event: normalizeEvent(a.event) }));
+    .sort((x, y) => (order(x) < order(y) ? -1 : order(x) > order(y) ? 1 : 0))
+    .map((a) => ({ userId: a.userId, deviceId: a.deviceId, event: normalizeEvent(a.event) }));
 }
 
 function normalizeEvent(event: DurableEvent): DurableEvent {

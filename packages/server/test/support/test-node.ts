@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseOptions, startNode, type CourierNode } from '../../src/index.js';
+import { parseOptions, startNode, type CourierNode, type NodeOverrides } from '../../src/index.js';
 import { createTestDatabase } from './postgres-database.js';
 import { register, type Account } from './registration.js';
 import { WsClient } from './ws-client.js';
@@ -20,11 +20,11 @@ export interface TestNode {
 }
 
 /** A real node listening on a free port, in-process, with a data dir of its own. */
-export async function startTestNode(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<TestNode> {
+export async function startTestNode(extraArgs: string[] = [], env: Record<string, string> = {}, overrides: NodeOverrides = {}): Promise<TestNode> {
   const dataDir = await mkdtemp(join(tmpdir(), 'courier-test-'));
   const smsFile = join(dataDir, 'sms.jsonl');
   const options = parseOptions(['--port', '0', '--data-dir', dataDir, '--sms-outbox', smsFile, '--log-level', 'warn', ...extraArgs], env);
-  const node = await startNode(options);
+  const node = await startNode(options, overrides);
   const wsUrl = `${node.url.replace(/^http/, 'ws')}/v1/ws`;
   const clients: WsClient[] = [];
   const connect = async (account: Account) => {
@@ -55,10 +55,10 @@ export async function startTestNode(extraArgs: string[] = [], env: Record<string
 export type Backend = 'sqlite' | 'postgres';
 
 /** A test node on the embedded store, or on a PostgreSQL database of its own (dropped on stop). */
-export async function startTestNodeOn(backend: Backend, extraArgs: string[] = []): Promise<TestNode> {
-  if (backend === 'sqlite') return startTestNode(extraArgs);
+export async function startTestNodeOn(backend: Backend, extraArgs: string[] = [], overrides: NodeOverrides = {}): Promise<TestNode> {
+  if (backend === 'sqlite') return startTestNode(extraArgs, {}, overrides);
   const database = await createTestDatabase();
-  const node = await startTestNode(['--database-url', database.url, ...extraArgs]);
+  const node = await startTestNode(['--database-url', database.url, ...extraArgs], {}, overrides);
   return {
     ...node,
     async stop() {

@@ -4,7 +4,7 @@
  * One database per account, so two accounts used in one browser never mix.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { MediaRef } from 'courier-chat-client';
+import type { ActionEvent, MediaRef } from 'courier-chat-client';
 
 /** Where one's own message stands: ✓ stored (sent), ✓✓ delivered, blue ✓✓ read. */
 export type Status = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -20,6 +20,8 @@ export interface StoredMessage {
   ts: number;
   body?: string;
   media?: MediaRef;
+  /** The serverId of the message this one answers. */
+  replyTo?: string;
   /** Own messages only. */
   status?: Status;
   error?: string;
@@ -29,6 +31,9 @@ export interface StoredMessage {
   /** Received messages: a read receipt went out (or it was read on another device). */
   seen?: boolean;
 }
+
+/** An edit, delete or reaction, kept as it came (own ones as the server stored them) and folded when shown. */
+export type StoredAction = ActionEvent & { chat: string };
 
 export interface Chat {
   id: string;
@@ -46,19 +51,23 @@ export interface Chat {
 interface HistorySchema extends DBSchema {
   chats: { key: string; value: Chat };
   messages: { key: string; value: StoredMessage; indexes: { chat: string; serverId: string; status: string } };
+  actions: { key: string; value: StoredAction; indexes: { chat: string } };
 }
 
 export class History {
   private constructor(private readonly db: IDBPDatabase<HistorySchema>) {}
 
   static async open(userId: string): Promise<History> {
-    const db = await openDB<HistorySchema>(databaseName(userId), 1, {
-      upgrade(db) {
-        db.createObjectStore('chats', { keyPath: 'id' });
-        const messages = db.createObjectStore('messages', { keyPath: 'key' });
-        messages.createIndex('chat', 'chat');
-        messages.createIndex('serverId', 'serverId');
-        messages.createIndex('status', 'status');
+    const db = await openDB<HistorySchema>(databaseName(userId), 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore('chats', { keyPath: 'id' });
+          const messages = db.createObjectStore('messages', { keyPath: 'key' });
+          messages.createIndex('chat', 'chat');
+          messages.createIndex('serverId', 'serverId');
+          messages.createIndex('status', 'status');
+        }
+        if (oldVersion < 2) db.createObjectStore('actions', { keyPath: 'serverId' }).createIndex('chat', 'chat');
       },
     });
     return new History(db);
@@ -101,6 +110,14 @@ export class History {
 
   async putMessage(message: StoredMessage): Promise<void> {
     await this.db.put('messages', message);
+  }
+
+  actionsOf(chat: string): Promise<StoredAction[]> {
+    return this.db.getAllFromIndex('actions', 'chat', chat);
+  }
+
+  async putAction(action: StoredAction): Promise<void> {
+    await this.db.put('actions', action);
   }
 
   close(): void {

@@ -5,9 +5,10 @@
  * Durable events are written to IndexedDB inside the SDK's handlers, which the SDK awaits before it
  * acks: a message the server has deleted is always already in this browser's history.
  */
-import { CourierClient, type GroupEvent, type MediaRef, type MessageEvent, type ReceiptEvent, type SentAnswer } from 'courier-chat-client';
+import { conversationId, CourierClient, type ActionEvent, type GroupEvent, type MediaRef, type MessageEvent, type MessageView, type ReceiptEvent, type SentAnswer } from 'courier-chat-client';
+import { foldViews } from './fold.js';
 import { newId } from './format.js';
-import { History, type Chat, type StoredMessage } from './history.js';
+import { History, type Chat, type StoredAction, type StoredMessage } from './history.js';
 import { makeThumbnail, uploadWithProgress } from './media.js';
 import { askForNotifications, notifyHidden } from './notifications.js';
 import { disablePush, enablePush } from './push.js';
@@ -37,6 +38,8 @@ export class Messenger {
   chats = new Map<string, Chat>();
   openChat: string | undefined;
   messages: StoredMessage[] = [];
+  /** Edits, deletes and reactions of the open chat. */
+  actions: StoredAction[] = [];
   presence = new Map<string, Presence>();
   /** chat → who is typing there, until when. */
   typing = new Map<string, { user: string; until: number }>();
@@ -71,6 +74,7 @@ export class Messenger {
     this.client.on('message', (m) => this.#serially(() => this.#onMessage(m)));
     this.client.on('receipt', (r) => this.#serially(() => this.#onReceipt(r)));
     this.client.on('group', (g) => this.#serially(() => this.#onGroup(g)));
+    for (const kind of ['edit', 'delete', 'reaction'] as const) this.client.on(kind, (a) => this.#serially(() => this.#onAction(a)));
     this.client.on('typing', (t) => {
       const chat = t.to.startsWith('+') ? t.from : t.to;
       if (t.active) this.typing.set(chat, { user: t.from, until: Date.now() + typingShownMs });
@@ -139,6 +143,7 @@ export class Messenger {
     return this.#serially(async () => {
       if (this.openChat !== chatId) return;
       this.messages = chatId === undefined ? [] : await this.#history.messagesOf(chatId);
+      this.actions = chatId === undefined ? [] : await this.#history.actionsOf(chatId);
       this.#changed();
       await this.#markRead();
     });
@@ -204,9 +209,27 @@ export class Messenger {
 
   // Sending -------------------------------------------------------------------------------
 
-  async sendText(chatId: string, body: string): Promise<void> {
+  /** The open chat's messages after edits, deletes and reactions, by serverId. */
+  views(): Map<string, MessageView> {
+    return foldViews(this.messages, this.actions);
+  }
+
+  async sendText(chatId: string, body: string, replyTo?: string): Promise<void> {
     this.#stopTyping(chatId);
-    await this.#send(chatId, { body });
+    await this.#send(chatId, { body, ...(replyTo !== undefined && { replyTo }) });
+  }
+
+  edit(chatId: string, target: string, body: string): Promise<void> {
+    return this.#act(chatId, target, (id) => this.client.edit(chatId, target, body, id), { type: 'edit', body });
+  }
+
+  deleteForEveryone(chatId: string, target: string): Promise<void> {
+    return this.#act(chatId, target, (id) => this.client.deleteForEveryone(chatId, target, id), { type: 'delete' });
+  }
+
+  /** One emoji per person and message; `""` takes it back. */
+  react(chatId: string, target: string, emoji: string): Promise<void> {
+    return this.#act(chatId, target, (id) => this.client.react(chatId, target, emoji, id), { type: 'reaction', emoji });
   }
 
   async sendFile(chatId: string, file: File): Promise<void> {
@@ -289,11 +312,11 @@ export class Messenger {
 
   // Internals ---------------------------------------------------------------------------------
 
-  #send(chatId: string, content: { body?: string; media?: MediaRef }): Promise<void> {
+  #send(chatId: string, content: MessageContent): Promise<void> {
     return this.#serially(() => this.#store(chatId, content));
   }
 
-  async #store(chatId: string, content: { body?: string; media?: MediaRef }): Promise<void> {
+  async #store(chatId: string, content: MessageContent): Promise<void> {
     const message: StoredMessage = { key: `${this.userId} ${newId()}`, chat: chatId, id: '', from: this.userId, ts: Date.now(), status: 'pending', ...content };
     message.id = message.key.slice(this.userId.length + 1);
     await this.#history.putMessage(message);
@@ -304,7 +327,13 @@ export class Messenger {
   }
 
   #dispatch(message: StoredMessage): void {
-    const send = { id: message.id, to: message.chat, ...(message.body !== undefined && { body: message.body }), ...(message.media !== undefined && { media: message.media }) };
+    const send = {
+      id: message.id,
+      to: message.chat,
+      ...(message.body !== undefined && { body: message.body }),
+      ...(message.media !== undefined && { media: message.media }),
+      ...(message.replyTo !== undefined && { replyTo: message.replyTo }),
+    };
     this.client.send(send).then(
       (sent) => this.#serially(() => this.#onSent(message, sent)),
       (err: unknown) => this.#serially(() => this.#onRefused(message, err)),
@@ -340,6 +369,7 @@ export class Messenger {
     const message: StoredMessage = { key, chat: chatId, id: m.id, serverId: m.serverId, from: m.from, ts: m.ts };
     if (m.body !== undefined) message.body = m.body;
     if (m.media !== undefined) message.media = m.media;
+    if (m.replyTo !== undefined) message.replyTo = m.replyTo;
     if (fromMe) message.status = 'sent';
     await this.#history.putMessage(message);
     const visible = this.openChat === chatId && document.visibilityState === 'visible';
@@ -372,6 +402,28 @@ export class Messenger {
       await this.#history.putMessage(updated);
       this.#replaceShown(updated);
     }
+    this.#changed();
+  }
+
+  /**
+   * An action is sent like a message and kept, once the server stored it, as the event the others
+   * get; so one's own edits fold exactly like everyone else's.
+   */
+  async #act(chatId: string, target: string, submit: (id: string) => Promise<SentAnswer>, what: ActionBody): Promise<void> {
+    const id = newId();
+    try {
+      const sent = await submit(id);
+      await this.#serially(() => this.#onAction({ ...what, seq: 0, serverId: sent.serverId, id, from: this.userId, to: chatId, ts: sent.ts, target } as ActionEvent));
+    } catch (err) {
+      this.notice = `That did not work: ${err instanceof Error ? err.message : String(err)}`;
+      this.#changed();
+    }
+  }
+
+  async #onAction(a: ActionEvent): Promise<void> {
+    const action: StoredAction = { ...a, chat: conversationId(a, this.userId) };
+    await this.#history.putAction(action);
+    if (action.chat === this.openChat && !this.actions.some((known) => known.serverId === action.serverId)) this.actions = [...this.actions, action];
     this.#changed();
   }
 
@@ -480,6 +532,9 @@ export class Messenger {
     for (const listener of this.#listeners) listener();
   }
 }
+
+type MessageContent = Pick<StoredMessage, 'body' | 'media' | 'replyTo'>;
+type ActionBody = { type: 'edit'; body: string } | { type: 'delete' } | { type: 'reaction'; emoji: string };
 
 export function preview(message: Pick<StoredMessage, 'body' | 'media'>): string {
   if (message.body !== undefined && message.body !== '') return message.body;

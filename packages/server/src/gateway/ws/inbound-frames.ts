@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { CourierError } from '../../domain/errors.js';
+import { EXPIRES_IN, MAX_EMOJI_LENGTH } from '../../domain/message-actions.js';
 import type { ClientFrame, ClientFrameType } from '../../session/client-frames.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -16,7 +17,18 @@ const Media = Type.Object({
 /** One schema per client frame type; unknown fields are allowed and ignored. */
 const schemas = {
   auth: Type.Object({ type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 512 }) }),
-  send: Type.Object({ type: Type.Literal('send'), id: Id, to: Address, body: Type.Optional(Type.String()), media: Type.Optional(Media) }),
+  send: Type.Object({
+    type: Type.Literal('send'),
+    id: Id,
+    to: Address,
+    body: Type.Optional(Type.String()),
+    media: Type.Optional(Media),
+    replyTo: Type.Optional(Id),
+    expiresIn: Type.Optional(Type.Integer({ minimum: EXPIRES_IN.min, maximum: EXPIRES_IN.max })),
+  }),
+  edit: Type.Object({ type: Type.Literal('edit'), id: Id, to: Address, target: Id, body: Type.String() }),
+  delete: Type.Object({ type: Type.Literal('delete'), id: Id, to: Address, target: Id }),
+  react: Type.Object({ type: Type.Literal('react'), id: Id, to: Address, target: Id, emoji: Type.String({ maxLength: MAX_EMOJI_LENGTH }) }),
   ack: Type.Object({ type: Type.Literal('ack'), upTo: Type.Integer({ minimum: 0 }) }),
   read: Type.Object({ type: Type.Literal('read'), serverIds: Type.Array(Id, { minItems: 1, maxItems: 1000 }) }),
   typing: Type.Object({ type: Type.Literal('typing'), to: Address, active: Type.Boolean() }),
@@ -70,5 +82,5 @@ export function parseClientFrame(text: string): ParseResult {
 /** The client id a frame carried, for the `ref` of an error about it. */
 export function refOf(result: ParseResult): string | undefined {
   if (!result.ok) return result.ref;
-  return result.frame.type === 'send' ? result.frame.id : undefined;
+  return 'id' in result.frame ? result.frame.id : undefined;
 }

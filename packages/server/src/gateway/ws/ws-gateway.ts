@@ -81,7 +81,7 @@ export class WsGateway {
     const limiter = this.settings.framesPerSecond === undefined ? undefined : new FrameRateLimiter(this.settings.framesPerSecond);
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
-    ws.on('error', (err) => log.warn({ err, user: session.userId }, 'socket error'));
+    ws.on('error', (err) => log.warn({ err, user: session.userId, device: session.device?.deviceId }, 'socket error'));
     ws.on('close', (code) => {
       const done = session.closed(code).catch((err: unknown) => log.error({ err }, 'closing the session failed'));
       this.closing.add(done);
@@ -103,7 +103,7 @@ export class WsGateway {
       const parsed = parseClientFrame(data.toString());
       const handled = parsed.ok ? session.handle(parsed.frame) : session.rejectFrame(parsed.error, parsed.ref);
       const done = handled.catch((err: unknown) => {
-        log.error({ err, user: session.userId }, 'frame handling failed');
+        log.error({ err, user: session.userId, device: session.device?.deviceId }, 'frame handling failed');
         session.close(1011, 'internal error');
       });
       this.handling.add(done);

@@ -1,4 +1,4 @@
-import type { DeviceRef } from '../../domain/push-target.js';
+import type { DeviceAddress } from '../../domain/device.js';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../ports/bus.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../ports
 export class WakeOnEventsBus implements Bus {
   constructor(
     private readonly inner: Bus,
-    private readonly onEventsStored: (device: DeviceRef) => void,
+    private readonly onEventsStored: (device: DeviceAddress) => void,
   ) {}
 
   start(handlers: BusHandlers): Promise<void> {
@@ -22,19 +22,18 @@ export class WakeOnEventsBus implements Bus {
   ping(): Promise<void> {
     return this.inner.ping();
   }
-  claimDevice(userId: string, connectionId: string): Promise<boolean> {
-    return this.inner.claimDevice(userId, connectionId);
+  claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
+    return this.inner.claimDevice(device, connectionId);
   }
-  releaseDevice(userId: string, connectionId: string): Promise<boolean> {
-    return this.inner.releaseDevice(userId, connectionId);
+  releaseDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
+    return this.inner.releaseDevice(device, connectionId);
   }
-  onlineUsers(userIds: string[]): Promise<Set<string>> {
-    return this.inner.onlineUsers(userIds);
+  onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]> {
+    return this.inner.onlineDevices(devices);
   }
-  signalDevice(userId: string, signal: DeviceSignal): Promise<void> {
-    // Until accounts have several devices, every account is device 1.
-    if (signal.kind === 'events') this.onEventsStored({ userId, deviceId: 1 });
-    return this.inner.signalDevice(userId, signal);
+  signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
+    if (signal.kind === 'events') this.onEventsStored(device);
+    return this.inner.signalDevice(device, signal);
   }
   publishPresence(change: PresenceChange): Promise<void> {
     return this.inner.publishPresence(change);

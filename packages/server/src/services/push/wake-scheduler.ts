@@ -44,7 +44,6 @@ interface Pending {
   since: number | undefined;
   /** Set while waiting for the device's push slot to free up. */
   timer: NodeJS.Timeout | undefined;
-  running: boolean;
 }
 
 /**
@@ -84,7 +83,7 @@ export class WakeScheduler {
       pending.since ??= this.now();
       return;
     }
-    const fresh: Pending = { since: this.now(), timer: undefined, running: false };
+    const fresh: Pending = { since: this.now(), timer: undefined };
     this.pending.set(key, fresh);
     void this.attempt(device, fresh);
   }
@@ -101,7 +100,6 @@ export class WakeScheduler {
   }
 
   private async attempt(device: DeviceRef, pending: Pending): Promise<void> {
-    pending.running = true;
     try {
       await this.tryWake(device, pending);
     } catch (err) {
@@ -109,7 +107,6 @@ export class WakeScheduler {
       pending.since = undefined;
       this.deps.logger.error({ err, user: device.userId, device: device.deviceId }, 'push: deciding a wake failed');
     } finally {
-      pending.running = false;
       if (pending.timer === undefined) {
         if (pending.since === undefined || this.stopped) this.pending.delete(keyOf(device));
         // Events came while this try ran: they find the slot taken and wait for it.
@@ -158,7 +155,7 @@ export class WakeScheduler {
       return;
     }
     for (let tries = 1; ; tries++) {
-      const counts = await store.pendingCounts(device.userId);
+      const counts = await store.pendingCounts(device);
       if (counts.events === 0) return; // delivered meanwhile: nothing to wake for
       const wake: Wake = { userId: device.userId, deviceId: device.deviceId, unread: counts.messages };
       const outcome = await this.send(target, wake);
@@ -199,7 +196,7 @@ export class WakeScheduler {
   }
 
   private async isOnline(device: DeviceRef): Promise<boolean> {
-    return (await this.deps.bus.onlineUsers([device.userId])).has(device.userId);
+    return (await this.deps.bus.onlineDevices([device])).length > 0;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Chat } from '../history.js';
+import type { Chat, StoredMessage } from '../history.js';
 import type { Messenger } from '../messenger.js';
-import { Composer } from './Composer.js';
+import { Composer, type Draft } from './Composer.js';
 import { GroupInfo } from './GroupInfo.js';
 import { MessageItem } from './MessageItem.js';
 import { PeerStatus } from './PeerStatus.js';
@@ -9,6 +9,9 @@ import { PeerStatus } from './PeerStatus.js';
 /** One chat: who it is with and how they are, the messages, uploads in progress, the composer. */
 export function Conversation({ messenger: m, chat }: { messenger: Messenger; chat: Chat }) {
   const [info, setInfo] = useState(false);
+  const [draft, setDraft] = useState<Draft | undefined>();
+  const views = m.views();
+  const byServerId = new Map(m.messages.filter((x) => x.serverId !== undefined).map((x) => [x.serverId!, x] as const));
   const list = useRef<HTMLOListElement>(null);
   const typist = m.typingIn(chat.id);
   const uploads = [...m.uploads.entries()].filter(([, upload]) => upload.chat === chat.id);
@@ -17,7 +20,11 @@ export function Conversation({ messenger: m, chat }: { messenger: Messenger; cha
     const element = list.current;
     if (element !== null) element.scrollTop = element.scrollHeight;
   }, [m.messages.length, uploads.length]);
-  useEffect(() => setInfo(false), [chat.id]);
+  useEffect(() => {
+    setInfo(false);
+    setDraft(undefined);
+  }, [chat.id]);
+  const quoteOf = (message: StoredMessage) => (message.replyTo === undefined ? undefined : byServerId.get(message.replyTo));
 
   return (
     <section class="conversation" aria-label={`Conversation with ${chat.name}`}>
@@ -44,7 +51,16 @@ export function Conversation({ messenger: m, chat }: { messenger: Messenger; cha
       {info && <GroupInfo messenger={m} chat={chat} />}
       <ol class="messages" aria-label="Messages" ref={list} tabIndex={0}>
         {m.messages.map((message) => (
-          <MessageItem key={message.key} messenger={m} message={message} mine={message.from === m.userId} group={chat.kind === 'group'} />
+          <MessageItem
+            key={message.key}
+            messenger={m}
+            message={message}
+            view={message.serverId === undefined ? undefined : views.get(message.serverId)}
+            quoted={quoteOf(message)}
+            mine={message.from === m.userId}
+            group={chat.kind === 'group'}
+            onDraft={setDraft}
+          />
         ))}
       </ol>
       {uploads.map(([id, upload]) => (
@@ -55,7 +71,7 @@ export function Conversation({ messenger: m, chat }: { messenger: Messenger; cha
           </label>
         </div>
       ))}
-      {chat.left === true ? <p class="empty">You are no longer a member of this group.</p> : <Composer messenger={m} chat={chat} />}
+      {chat.left === true ? <p class="empty">You are no longer a member of this group.</p> : <Composer messenger={m} chat={chat} draft={draft} onDraftDone={() => setDraft(undefined)} />}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Messenger } from '../messenger.js';
 import { useMessenger } from '../use-messenger.js';
 import { ChatList } from './ChatList.js';
@@ -12,7 +12,9 @@ export function Main({ messenger }: { messenger: Messenger }) {
   const [newGroup, setNewGroup] = useState(false);
   const open = m.openChat === undefined ? undefined : m.chats.get(m.openChat);
   const unread = m.chatList.reduce((sum, chat) => sum + chat.unread, 0);
-  document.title = unread > 0 ? `(${unread}) Courier` : 'Courier';
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Courier` : 'Courier';
+  }, [unread]);
 
   return (
     <div class={`app${open !== undefined ? ' chat-open' : ''}`}>

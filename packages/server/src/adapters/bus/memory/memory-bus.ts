@@ -1,3 +1,4 @@
+import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../po
  * keeps signals to one device in order.
  */
 export class MemoryBus implements Bus {
-  /** userId → connectionId of the socket this node holds for it. */
+  /** deviceKey → connectionId of the socket this node holds for the device. */
   private readonly holders = new Map<string, string>();
   private handlers: BusHandlers | undefined;
   private closed = false;
@@ -28,32 +29,34 @@ export class MemoryBus implements Bus {
     this.assertOpen();
   }
 
-  async claimDevice(userId: string, connectionId: string): Promise<boolean> {
+  async claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
     this.assertOpen();
-    const previous = this.holders.get(userId);
+    const key = deviceKey(device);
+    const previous = this.holders.get(key);
     if (previous !== undefined && previous > connectionId) return false;
-    this.holders.set(userId, connectionId);
+    this.holders.set(key, connectionId);
     if (previous !== undefined && previous !== connectionId) {
-      this.deliver(userId, { kind: 'replaced', connectionId: previous });
+      this.deliver(device, { kind: 'replaced', connectionId: previous });
     }
     return true;
   }
 
-  async releaseDevice(userId: string, connectionId: string): Promise<boolean> {
+  async releaseDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
     this.assertOpen();
-    if (this.holders.get(userId) !== connectionId) return false;
-    this.holders.delete(userId);
+    const key = deviceKey(device);
+    if (this.holders.get(key) !== connectionId) return false;
+    this.holders.delete(key);
     return true;
   }
 
-  async onlineUsers(userIds: string[]): Promise<Set<string>> {
+  async onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]> {
     this.assertOpen();
-    return new Set(userIds.filter((userId) => this.holders.has(userId)));
+    return devices.filter((device) => this.holders.has(deviceKey(device)));
   }
 
-  async signalDevice(userId: string, signal: DeviceSignal): Promise<void> {
+  async signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
     this.assertOpen();
-    if (this.holders.has(userId)) this.deliver(userId, signal);
+    if (this.holders.has(deviceKey(device))) this.deliver(device, signal);
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
@@ -61,9 +64,9 @@ export class MemoryBus implements Bus {
     queueMicrotask(() => this.handlers?.onPresence(change));
   }
 
-  private deliver(userId: string, signal: DeviceSignal): void {
+  private deliver(device: DeviceAddress, signal: DeviceSignal): void {
     // Looked up when the microtask runs, so nothing reaches a handler after close().
-    queueMicrotask(() => this.handlers?.onDeviceSignal(userId, signal));
+    queueMicrotask(() => this.handlers?.onDeviceSignal(device, signal));
   }
 
   private assertOpen(): void {

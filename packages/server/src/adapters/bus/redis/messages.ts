@@ -1,3 +1,4 @@
+import type { DeviceAddress } from '../../../domain/device.js';
 import type { DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 
 /**
@@ -8,7 +9,7 @@ import type { DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 
 /** A message on a node's channel: a signal for one of the devices it holds. */
 export interface NodeMessage {
-  userId: string;
+  device: DeviceAddress;
   signal: DeviceSignal;
 }
 
@@ -17,11 +18,15 @@ const SIGNAL_KINDS = new Set(['events', 'replaced', 'revoked', 'frame']);
 /** Parses a node channel message; throws on anything that is not one. */
 export function parseNodeMessage(text: string): NodeMessage {
   const value: unknown = JSON.parse(text);
-  if (isObject(value) && typeof value.userId === 'string' && isObject(value.signal)) {
-    const { signal } = value;
-    if (typeof signal.kind === 'string' && SIGNAL_KINDS.has(signal.kind)) {
+  if (isObject(value) && isObject(value.device) && isObject(value.signal)) {
+    const { device, signal } = value;
+    const deviceOk = typeof device.userId === 'string' && Number.isSafeInteger(device.deviceId);
+    if (deviceOk && typeof signal.kind === 'string' && SIGNAL_KINDS.has(signal.kind)) {
       // The kind is checked; its fields were written by a node of the same deployment.
-      return { userId: value.userId, signal: signal as unknown as DeviceSignal };
+      return {
+        device: { userId: device.userId as string, deviceId: device.deviceId as number },
+        signal: signal as unknown as DeviceSignal,
+      };
     }
   }
   throw new Error(`not a bus signal message: ${text.slice(0, 200)}`);

@@ -1,4 +1,5 @@
 import calculateSlot from 'cluster-key-slot';
+import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
 import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../ports/bus.js';
 import { withBusCommands, type BusCommands } from './bus-scripts.js';
 import { formatHolder, parseHolder, type Holder } from './holder.js';
@@ -26,15 +27,15 @@ const PING_TIMEOUT_MS = 2_000;
 /** Devices per refresh or cleanup script call: bounds how long one call holds Redis. */
 const CHUNK = 500;
 
-/** The directory entry of a user's device; `{...}` is the Redis Cluster hash tag (see RedisBus). */
-export function directoryKey(keyPrefix: string, userId: string): string {
-  return `${keyPrefix}dev:{${userId}}`;
+/** The directory entry of a user's device; `{<userId>}` is the Redis Cluster hash tag (see RedisBus): one user's devices share a slot. */
+export function directoryKey(keyPrefix: string, device: DeviceAddress): string {
+  return `${keyPrefix}dev:{${device.userId}}/${device.deviceId}`;
 }
 
 /**
  * The bus of a cluster, in Redis.
  *
- * Directory: `<prefix>dev:{<userId>}` = `<nodeId>|<connectionId>`, with a TTL that each node
+ * Directory: `<prefix>dev:{<userId>}/<deviceId>` = `<nodeId>|<connectionId>`, with a TTL that each node
  * extends for its devices every TTL/3, so the entries of a node that died expire by themselves.
  * The braces are a Redis Cluster hash tag: every key of one user lives in one slot, so a script
  * about one user runs on one master. A script over many users (refresh, release) is sent as one
@@ -59,8 +60,8 @@ export class RedisBus implements Bus {
   private readonly nodeChannelPrefix: string;
   private readonly nodeChannel: string;
   private readonly presenceChannel: string;
-  /** userId → connectionId of every device whose socket this node holds. */
-  private readonly held = new Map<string, string>();
+  /** deviceKey → the device and the connection of every device whose socket this node holds. */
+  private readonly held = new Map<string, HeldDevice>();
   private handlers: BusHandlers | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
@@ -102,10 +103,10 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.stop();
-    const entries = [...this.held];
+    const entries = [...this.held.values()];
     this.held.clear();
     try {
-      await Promise.all(this.batches(entries, ([userId]) => userId).map((batch) => this.release(batch)));
+      await Promise.all(this.batches(entries, ({ device }) => device).map((batch) => this.release(batch)));
     } finally {
       await Promise.all([this.subscriber?.quit(), this.redis.quit()]);
     }
@@ -139,22 +140,23 @@ export class RedisBus implements Bus {
     }
   }
 
-  async claimDevice(userId: string, connectionId: string): Promise<boolean> {
-    const localPrevious = this.held.get(userId);
+  async claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
+    const heldKey = deviceKey(device);
+    const localPrevious = this.held.get(heldKey)?.connectionId;
     // A newer connection held here already: nothing to ask Redis.
     if (localPrevious !== undefined && localPrevious > connectionId) return false;
-    this.held.set(userId, connectionId);
+    this.held.set(heldKey, { device, connectionId });
     const mine = formatHolder(this.nodeId, connectionId);
-    const [taken, previousValue] = await this.redis.courierBusClaim(this.key(userId), mine, this.ttlMs, connectionId);
+    const [taken, previousValue] = await this.redis.courierBusClaim(this.key(device), mine, this.ttlMs, connectionId);
     if (taken !== 1) {
-      if (this.held.get(userId) === connectionId) {
-        if (localPrevious === undefined) this.held.delete(userId);
-        else this.held.set(userId, localPrevious);
+      if (this.held.get(heldKey)?.connectionId === connectionId) {
+        if (localPrevious === undefined) this.held.delete(heldKey);
+        else this.held.set(heldKey, { device, connectionId: localPrevious });
       }
       return false;
     }
     const previous = previousValue === undefined || previousValue === null ? undefined : parseHolder(previousValue);
-    if (previous !== undefined && previousValue !== mine) await this.replace(userId, previous);
+    if (previous !== undefined && previousValue !== mine) await this.replace(device, previous);
     // The directory may have forgotten an older socket of this node (an entry lost with a Redis
     // restart, say); that socket must still be told it was replaced.
     if (
@@ -162,54 +164,50 @@ export class RedisBus implements Bus {
       localPrevious !== connectionId &&
       !(previous?.nodeId === this.nodeId && previous.connectionId === localPrevious)
     ) {
-      this.deliverLocal(userId, { kind: 'replaced', connectionId: localPrevious });
+      this.deliverLocal(device, { kind: 'replaced', connectionId: localPrevious });
     }
     return true;
   }
 
-  async releaseDevice(userId: string, connectionId: string): Promise<boolean> {
+  async releaseDevice(device: DeviceAddress, connectionId: string): Promise<boolean> {
     // Forgotten before the script is sent, so no later refresh can write the entry again.
-    if (this.held.get(userId) === connectionId) this.held.delete(userId);
-    const deleted = await this.redis.courierBusRelease(
-      1,
-      this.key(userId),
-      formatHolder(this.nodeId, connectionId),
-    );
+    const heldKey = deviceKey(device);
+    if (this.held.get(heldKey)?.connectionId === connectionId) this.held.delete(heldKey);
+    const deleted = await this.redis.courierBusRelease(1, this.key(device), formatHolder(this.nodeId, connectionId));
     return deleted === 1;
   }
 
-  async onlineUsers(userIds: string[]): Promise<Set<string>> {
-    const unique = [...new Set(userIds)];
-    if (unique.length === 0) return new Set();
-    const online = new Set<string>();
+  async onlineDevices(devices: DeviceAddress[]): Promise<DeviceAddress[]> {
+    if (devices.length === 0) return [];
+    const online = new Set<DeviceAddress>();
     await Promise.all(
-      this.batches(unique, (userId) => userId).map(async (batch) => {
-        const holders = await this.redis.mget(batch.map((userId) => this.key(userId)));
-        batch.forEach((userId, i) => {
-          if (holders[i] != null) online.add(userId);
+      this.batches(devices, (device) => device).map(async (batch) => {
+        const holders = await this.redis.mget(batch.map((device) => this.key(device)));
+        batch.forEach((device, i) => {
+          if (holders[i] != null) online.add(device);
         });
       }),
     );
-    return online;
+    return devices.filter((device) => online.has(device));
   }
 
-  async signalDevice(userId: string, signal: DeviceSignal): Promise<void> {
-    const message: NodeMessage = { userId, signal };
+  async signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
+    const message: NodeMessage = { device, signal };
     const holder = await this.redis.courierBusSignal(
-      this.key(userId),
+      this.key(device),
       this.nodeId,
       this.nodeChannelPrefix,
       JSON.stringify(message),
     );
-    if (holder !== null && parseHolder(holder)?.nodeId === this.nodeId) this.deliverLocal(userId, signal);
+    if (holder !== null && parseHolder(holder)?.nodeId === this.nodeId) this.deliverLocal(device, signal);
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
     await this.redis.courierBusPublish(this.presenceChannel, this.presenceChannel, JSON.stringify(change));
   }
 
-  private key(userId: string): string {
-    return directoryKey(this.keyPrefix, userId);
+  private key(device: DeviceAddress): string {
+    return directoryKey(this.keyPrefix, device);
   }
 
   /**
@@ -217,10 +215,11 @@ export class RedisBus implements Bus {
    * share a slot, so the items are grouped by the slot of their key first (a node's devices
    * spread over all 16,384 slots, a few per slot).
    */
-  private batches<T>(items: T[], userOf: (item: T) => string): T[][] {
+  private batches<T>(items: T[], deviceOf: (item: T) => DeviceAddress): T[][] {
     const groups = new Map<number, T[]>();
     for (const item of items) {
-      const slot = this.clustered ? calculateSlot(this.key(userOf(item))) : 0;
+      // One user's devices share a hash tag, so a slot.
+      const slot = this.clustered ? calculateSlot(this.key(deviceOf(item))) : 0;
       const group = groups.get(slot);
       if (group === undefined) groups.set(slot, [item]);
       else group.push(item);
@@ -239,14 +238,14 @@ export class RedisBus implements Bus {
   }
 
   /** Tells the holder a device was taken from it that its connection is replaced. */
-  private async replace(userId: string, previous: Holder): Promise<void> {
+  private async replace(device: DeviceAddress, previous: Holder): Promise<void> {
     const signal: DeviceSignal = { kind: 'replaced', connectionId: previous.connectionId };
     if (previous.nodeId === this.nodeId) {
-      this.deliverLocal(userId, signal);
+      this.deliverLocal(device, signal);
       return;
     }
-    const message: NodeMessage = { userId, signal };
-    await this.redis.courierBusPublish(this.key(userId), this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
+    const message: NodeMessage = { device, signal };
+    await this.redis.courierBusPublish(this.key(device), this.nodeChannelPrefix + previous.nodeId, JSON.stringify(message));
   }
 
   private receive(channel: string, text: string): void {
@@ -255,20 +254,21 @@ export class RedisBus implements Bus {
         const change = parsePresence(text);
         this.handlers?.onPresence(change);
       } else if (channel === this.nodeChannel) {
-        const { userId, signal } = parseNodeMessage(text);
-        if (signal.kind === 'replaced' && this.held.get(userId) === signal.connectionId) {
-          this.held.delete(userId);
+        const { device, signal } = parseNodeMessage(text);
+        const heldKey = deviceKey(device);
+        if (signal.kind === 'replaced' && this.held.get(heldKey)?.connectionId === signal.connectionId) {
+          this.held.delete(heldKey);
         }
-        this.handlers?.onDeviceSignal(userId, signal);
+        this.handlers?.onDeviceSignal(device, signal);
       }
     } catch (err) {
       this.report(err);
     }
   }
 
-  private deliverLocal(userId: string, signal: DeviceSignal): void {
+  private deliverLocal(device: DeviceAddress, signal: DeviceSignal): void {
     try {
-      this.handlers?.onDeviceSignal(userId, signal);
+      this.handlers?.onDeviceSignal(device, signal);
     } catch (err) {
       this.report(err);
     }
@@ -278,36 +278,42 @@ export class RedisBus implements Bus {
     // A refresh slower than the interval must not pile up more of them behind it.
     if (this.refreshing || this.held.size === 0) return;
     this.refreshing = true;
-    const entries = [...this.held];
-    Promise.all(this.batches(entries, ([userId]) => userId).map((batch) => this.refreshChunk(batch)))
+    const entries = [...this.held.values()];
+    Promise.all(this.batches(entries, ({ device }) => device).map((batch) => this.refreshChunk(batch)))
       .catch((err: unknown) => this.report(err))
       .finally(() => {
         this.refreshing = false;
       });
   }
 
-  private async refreshChunk(chunk: [string, string][]): Promise<void> {
-    const keys = chunk.map(([userId]) => this.key(userId));
-    const holders = chunk.map(([, connectionId]) => formatHolder(this.nodeId, connectionId));
+  private async refreshChunk(chunk: HeldDevice[]): Promise<void> {
+    const keys = chunk.map(({ device }) => this.key(device));
+    const holders = chunk.map(({ connectionId }) => formatHolder(this.nodeId, connectionId));
     const taken = await this.redis.courierBusRefresh(keys.length, ...keys, this.ttlMs, ...holders);
     for (const position of taken) {
       const entry = chunk[position - 1];
       if (entry === undefined) continue;
-      const [userId, connectionId] = entry;
+      const { device, connectionId } = entry;
+      const heldKey = deviceKey(device);
       // Released, re-claimed or told of the takeover while the script ran: nothing to tell.
-      if (this.held.get(userId) !== connectionId) continue;
-      this.held.delete(userId);
-      this.deliverLocal(userId, { kind: 'replaced', connectionId });
+      if (this.held.get(heldKey)?.connectionId !== connectionId) continue;
+      this.held.delete(heldKey);
+      this.deliverLocal(device, { kind: 'replaced', connectionId });
     }
   }
 
-  private async release(chunk: [string, string][]): Promise<void> {
-    const keys = chunk.map(([userId]) => this.key(userId));
-    const holders = chunk.map(([, connectionId]) => formatHolder(this.nodeId, connectionId));
+  private async release(chunk: HeldDevice[]): Promise<void> {
+    const keys = chunk.map(({ device }) => this.key(device));
+    const holders = chunk.map(({ connectionId }) => formatHolder(this.nodeId, connectionId));
     await this.redis.courierBusRelease(keys.length, ...keys, ...holders);
   }
 
   private report(err: unknown): void {
     this.onError(err instanceof Error ? err : new Error(String(err)));
   }
+}
+
+interface HeldDevice {
+  device: DeviceAddress;
+  connectionId: string;
 }

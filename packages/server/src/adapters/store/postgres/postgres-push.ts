@@ -1,3 +1,4 @@
+import type { DeviceAddress } from '../../../domain/device.js';
 import type { Pool } from 'pg';
 import { parseStoredPushTarget, serializePushTarget, type PushTarget } from '../../../domain/push-target.js';
 
@@ -33,10 +34,11 @@ export class PostgresPush {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
+  async pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
     const { rows } = await this.pool.query<{ events: string; messages: string }>(
-      `SELECT count(*) AS events, count(*) FILTER (WHERE kind = 'message') AS messages FROM inbox WHERE user_id = $1`,
-      [userId],
+      `SELECT count(*) AS events, count(*) FILTER (WHERE kind = 'message' AND NOT own) AS messages
+       FROM inbox WHERE user_id = $1 AND device_id = $2`,
+      [device.userId, device.deviceId],
     );
     return { events: Number(rows[0]?.events ?? 0), messages: Number(rows[0]?.messages ?? 0) };
   }

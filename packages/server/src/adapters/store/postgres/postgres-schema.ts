@@ -94,6 +94,66 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, device_id)
   );
   `,
+  `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT[] NOT NULL,
+    ts         BIGINT NOT NULL,
+    expires_at BIGINT
+  );
+  CREATE INDEX message_facts_ts ON message_facts (ts);
+  CREATE INDEX message_facts_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
+  `
+  -- 5: devices. Each device has its token, its seq counter (locked by whoever appends to its
+  -- inbox, as accounts.last_seq was) and its inbox; the primary (1) takes over the account's
+  -- token, counter and inbox rows, so nothing undelivered is lost. Whether a user has read a
+  -- message becomes the user's, not an inbox row's: read_tracking.read, with \`delivered\` telling
+  -- whether the first ack by one of its devices gave the receipt yet.
+  CREATE TABLE devices (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    last_seq   BIGINT NOT NULL DEFAULT 0,
+    linked_at  BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  );
+  INSERT INTO devices (user_id, device_id, name, token_hash, last_seq, linked_at, last_seen)
+    SELECT user_id, 1, 'Primary device', token_hash, last_seq, created_at, last_seen FROM accounts
+    WHERE token_hash IS NOT NULL;
+  ALTER TABLE accounts DROP COLUMN token_hash, DROP COLUMN last_seq,
+    ADD COLUMN last_device_id INTEGER NOT NULL DEFAULT 1;
+
+  ALTER TABLE read_tracking ADD COLUMN delivered BOOLEAN NOT NULL DEFAULT TRUE;
+  INSERT INTO read_tracking (recipient, server_id, sender, ts, read, delivered)
+    SELECT user_id, server_id, sender, ts, TRUE, FALSE FROM inbox WHERE kind = 'message' AND read
+    ON CONFLICT (recipient, server_id) DO NOTHING;
+
+  -- own: a copy of the owner's message sent from its other device, which gives no receipts.
+  ALTER TABLE inbox ADD COLUMN device_id INTEGER NOT NULL DEFAULT 1,
+    ADD COLUMN own BOOLEAN NOT NULL DEFAULT FALSE,
+    DROP COLUMN read;
+  ALTER TABLE inbox ALTER COLUMN device_id DROP DEFAULT;
+  ALTER TABLE inbox DROP CONSTRAINT inbox_pkey, ADD PRIMARY KEY (user_id, device_id, seq);
+
+  -- A device waiting to be linked; user_id and device_id are set once the primary approved it.
+  CREATE TABLE device_links (
+    code_hash  TEXT PRIMARY KEY,
+    poll_hash  TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    user_id    TEXT,
+    device_id  INTEGER
+  );
+  CREATE INDEX device_links_expiry ON device_links (expires_at);
+  `,
 ];
 
 /** Where a list of migrations is recorded, and the advisory lock that serialises applying it. */

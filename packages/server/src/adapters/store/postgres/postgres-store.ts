@@ -1,11 +1,23 @@
 import { Pool } from 'pg';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import { PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, type DeviceAddress, type DeviceRecord } from '../../../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import type {
+  LinkApproval,
+  MediaRecord,
+  PendingCode,
+  PendingLink,
+  RetentionTimes,
+  RevokedDevice,
+  SendResult,
+  Store,
+} from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
 import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { expireMessages, messageFacts, storeAction } from './postgres-message-actions.js';
 import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
 import { withTransaction } from './postgres-transaction.js';
@@ -106,33 +118,50 @@ export class PostgresStore implements Store {
     return rows[0]!.value;
   }
 
-  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
+  registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
     return withTransaction(this.pool, async (client) => {
       // Create-then-lock, so that two registrations of a new account at once still see each other.
+      // The account row's lock also keeps link approvals of the account out until commit.
       await client.query(
-        `INSERT INTO accounts (user_id, token_hash, last_seen, created_at) VALUES ($1, NULL, $2, $2)
-         ON CONFLICT (user_id) DO NOTHING`,
+        `INSERT INTO accounts (user_id, last_seen, created_at) VALUES ($1, $2, $2) ON CONFLICT (user_id) DO NOTHING`,
         [userId, now],
       );
-      const { rows } = await client.query<{ token_hash: string | null }>(
-        'SELECT token_hash FROM accounts WHERE user_id = $1 FOR UPDATE',
+      await client.query('UPDATE accounts SET last_seen = GREATEST(last_seen, $2) WHERE user_id = $1', [userId, now]);
+      // Device rows are locked in id order, as appends lock them.
+      const { rows } = await client.query<{ device_id: number; token_hash: string }>(
+        'SELECT device_id, token_hash FROM devices WHERE user_id = $1 ORDER BY device_id FOR UPDATE',
         [userId],
       );
-      await client.query('UPDATE accounts SET token_hash = $2, last_seen = $3 WHERE user_id = $1', [
-        userId,
-        tokenHash,
-        now,
-      ]);
-      const previous = rows[0]?.token_hash;
-      return previous === null || previous === undefined || previous === tokenHash ? {} : { previousTokenHash: previous };
+      if (rows.length === 0) {
+        await client.query(
+          `INSERT INTO devices (user_id, device_id, name, token_hash, linked_at, last_seen) VALUES ($1, $2, $3, $4, $5, $5)`,
+          [userId, PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, tokenHash, now],
+        );
+        return { revoked: [] };
+      }
+      await client.query('DELETE FROM inbox WHERE user_id = $1 AND device_id <> $2', [userId, PRIMARY_DEVICE_ID]);
+      await client.query('DELETE FROM devices WHERE user_id = $1 AND device_id <> $2', [userId, PRIMARY_DEVICE_ID]);
+      // The old phone must not be woken for the new one's messages.
+      await client.query('DELETE FROM push_targets WHERE user_id = $1', [userId]);
+      await client.query(
+        'UPDATE devices SET token_hash = $3, last_seen = GREATEST(last_seen, $4) WHERE user_id = $1 AND device_id = $2',
+        [userId, PRIMARY_DEVICE_ID, tokenHash, now],
+      );
+      return {
+        revoked: rows
+          .filter((row) => !(row.device_id === PRIMARY_DEVICE_ID && row.token_hash === tokenHash))
+          .map((row) => ({ deviceId: row.device_id, tokenHash: row.token_hash })),
+      };
     });
   }
 
-  async userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
-    const { rows } = await this.pool.query<{ user_id: string }>('SELECT user_id FROM accounts WHERE token_hash = $1', [
-      tokenHash,
-    ]);
-    return rows[0]?.user_id;
+  async deviceByTokenHash(tokenHash: string): Promise<DeviceAddress | undefined> {
+    const { rows } = await this.pool.query<{ user_id: string; device_id: number }>(
+      'SELECT user_id, device_id FROM devices WHERE token_hash = $1',
+      [tokenHash],
+    );
+    const row = rows[0];
+    return row && { userId: row.user_id, deviceId: row.device_id };
   }
 
   async existingUsers(userIds: string[]): Promise<Set<string>> {
@@ -144,8 +173,12 @@ export class PostgresStore implements Store {
     return new Set(rows.map((row) => row.user_id));
   }
 
-  async setLastSeen(userId: string, ts: number): Promise<void> {
-    await this.pool.query('UPDATE accounts SET last_seen = GREATEST(last_seen, $2) WHERE user_id = $1', [userId, ts]);
+  async setLastSeen(userId: string, ts: number, deviceId?: number): Promise<void> {
+    await this.pool.query(
+      `WITH account AS (UPDATE accounts SET last_seen = GREATEST(last_seen, $2) WHERE user_id = $1)
+       UPDATE devices SET last_seen = GREATEST(last_seen, $2) WHERE user_id = $1 AND device_id = $3`,
+      [userId, ts, deviceId ?? null],
+    );
   }
 
   async lastSeen(userIds: string[]): Promise<Map<string, number>> {
@@ -157,10 +190,109 @@ export class PostgresStore implements Store {
     return new Map(rows.map((row) => [row.user_id, Number(row.last_seen)]));
   }
 
+  // Devices -------------------------------------------------------------------
+
+  async devicesOf(userIds: string[]): Promise<DeviceRecord[]> {
+    if (userIds.length === 0) return [];
+    const { rows } = await this.pool.query<{ user_id: string; device_id: number; name: string; linked_at: string; last_seen: string }>(
+      `SELECT user_id, device_id, name, linked_at, last_seen FROM devices
+       WHERE user_id = ANY($1::text[]) ORDER BY user_id, device_id`,
+      [userIds],
+    );
+    return rows.map((row) => ({
+      userId: row.user_id,
+      deviceId: row.device_id,
+      name: row.name,
+      linkedAt: Number(row.linked_at),
+      lastSeen: Number(row.last_seen),
+    }));
+  }
+
+  async createLink(link: PendingLink): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO device_links (code_hash, poll_hash, token_hash, name, expires_at) VALUES ($1, $2, $3, $4, $5)',
+      [link.codeHash, link.pollHash, link.tokenHash, link.name, link.expiresAt],
+    );
+  }
+
+  async getLinkByPollHash(pollHash: string): Promise<PendingLink | undefined> {
+    const { rows } = await this.pool.query<LinkRow>('SELECT * FROM device_links WHERE poll_hash = $1', [pollHash]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const link: PendingLink = {
+      codeHash: row.code_hash,
+      pollHash: row.poll_hash,
+      tokenHash: row.token_hash,
+      name: row.name,
+      expiresAt: Number(row.expires_at),
+    };
+    return row.user_id === null || row.device_id === null ? link : { ...link, device: { userId: row.user_id, deviceId: row.device_id } };
+  }
+
+  approveLink(codeHash: string, userId: string, now: number, maxLinked: number): Promise<LinkApproval> {
+    return withTransaction(this.pool, async (client): Promise<LinkApproval> => {
+      // The account row's lock makes approvals of one account (and its re-registration) take turns,
+      // so the count below is still true at commit.
+      const account = await client.query<{ last_device_id: number }>(
+        'SELECT last_device_id FROM accounts WHERE user_id = $1 FOR UPDATE',
+        [userId],
+      );
+      const lastDeviceId = account.rows[0]?.last_device_id;
+      if (lastDeviceId === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
+      const link = await client.query<{ token_hash: string; name: string }>(
+        `SELECT token_hash, name FROM device_links WHERE code_hash = $1 AND user_id IS NULL AND expires_at > $2 FOR UPDATE`,
+        [codeHash, now],
+      );
+      const found = link.rows[0];
+      if (found === undefined) return { outcome: 'unknown_code' };
+      const linked = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM devices WHERE user_id = $1 AND device_id <> $2',
+        [userId, PRIMARY_DEVICE_ID],
+      );
+      if ((linked.rows[0]?.n ?? 0) >= maxLinked) return { outcome: 'too_many_devices' };
+      const deviceId = lastDeviceId + 1;
+      await client.query('UPDATE accounts SET last_device_id = $2 WHERE user_id = $1', [userId, deviceId]);
+      await client.query('UPDATE device_links SET user_id = $2, device_id = $3 WHERE code_hash = $1', [codeHash, userId, deviceId]);
+      await client.query(
+        'INSERT INTO devices (user_id, device_id, name, token_hash, linked_at, last_seen) VALUES ($1, $2, $3, $4, $5, $5)',
+        [userId, deviceId, found.name, found.token_hash, now],
+      );
+      return { outcome: 'approved', deviceId, name: found.name };
+    });
+  }
+
+  async collectLink(pollHash: string): Promise<DeviceAddress | undefined> {
+    // A device removed (or revoked by a new registration) before it collected its token is gone.
+    const { rows } = await this.pool.query<{ user_id: string; device_id: number }>(
+      `WITH taken AS (
+         DELETE FROM device_links WHERE poll_hash = $1 AND user_id IS NOT NULL RETURNING user_id, device_id
+       )
+       SELECT t.user_id, t.device_id FROM taken t JOIN devices d ON d.user_id = t.user_id AND d.device_id = t.device_id`,
+      [pollHash],
+    );
+    const row = rows[0];
+    return row && { userId: row.user_id, deviceId: row.device_id };
+  }
+
+  removeDevice(device: DeviceAddress): Promise<{ tokenHash: string } | undefined> {
+    return withTransaction(this.pool, async (client) => {
+      // The device row first, as appends lock it: once it is gone no append can reach the inbox.
+      const { rows } = await client.query<{ token_hash: string }>(
+        'DELETE FROM devices WHERE user_id = $1 AND device_id = $2 RETURNING token_hash',
+        [device.userId, device.deviceId],
+      );
+      const removed = rows[0];
+      if (removed === undefined) return undefined;
+      await client.query('DELETE FROM inbox WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId]);
+      await client.query('DELETE FROM push_targets WHERE user_id = $1 AND device_id = $2', [device.userId, device.deviceId]);
+      return { tokenHash: removed.token_hash };
+    });
+  }
+
   // Messaging ---------------------------------------------------------------
 
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
-    return this.writes.submit({ kind: 'send', message, recipients }) as Promise<SendResult>;
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.writes.submit({ kind: 'send', message, recipients, fromDevice }) as Promise<SendResult>;
   }
 
   appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
@@ -168,29 +300,53 @@ export class PostgresStore implements Store {
     return this.writes.submit({ kind: 'append', entries }) as Promise<Appended[]>;
   }
 
-  async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+  async readInbox(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]> {
     const { rows } = await this.pool.query<{ seq: string; payload: string }>({
-      name: 'courier_read_inbox',
-      text: 'SELECT seq, payload FROM inbox WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      values: [userId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
+      name: 'courier_read_device_inbox',
+      text: 'SELECT seq, payload FROM inbox WHERE user_id = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4',
+      values: [device.userId, device.deviceId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
     });
     return rows.map((row) => eventFromRow(row.seq, row.payload));
   }
 
-  async lastSeq(userId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ last_seq: string }>('SELECT last_seq FROM accounts WHERE user_id = $1', [
-      userId,
-    ]);
+  async lastSeq(device: DeviceAddress): Promise<number> {
+    const { rows } = await this.pool.query<{ last_seq: string }>(
+      'SELECT last_seq FROM devices WHERE user_id = $1 AND device_id = $2',
+      [device.userId, device.deviceId],
+    );
     return rows[0] ? Number(rows[0].last_seq) : 0;
   }
 
-  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
-    return this.writes.submit({ kind: 'ack', userId, upTo, now }) as Promise<Appended[]>;
+  ackUpTo(device: DeviceAddress, upTo: number, now: number): Promise<Appended[]> {
+    return this.writes.submit({ kind: 'ack', device, upTo, now }) as Promise<Appended[]>;
   }
 
-  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+  markRead(reader: DeviceAddress, serverIds: string[], now: number): Promise<Appended[]> {
     if (serverIds.length === 0) return Promise.resolve([]);
     return this.writes.submit({ kind: 'read', reader, serverIds, now }) as Promise<Appended[]>;
+  }
+
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    const { rows } = await this.pool.query<{ server_id: string; ts: string }>(
+      'SELECT server_id, ts FROM idempotency WHERE sender = $1 AND client_id = $2',
+      [sender, clientId],
+    );
+    return rows[0] && { serverId: rows[0].server_id, ts: Number(rows[0].ts) };
+  }
+
+  messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return messageFacts(this.pool, serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return storeAction(this.pool, action, recipients, fromDevice);
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    return expireMessages(this.pool, now, limit);
   }
 
   // Groups ------------------------------------------------------------------
@@ -201,7 +357,7 @@ export class PostgresStore implements Store {
         'INSERT INTO groups (group_id, name, members, admins, created_at) VALUES ($1, $2, $3::text[], $4::text[], $5)',
         [group.groupId, group.name, group.members, group.admins, group.createdAt],
       );
-      return appendToInboxes(client, events);
+      return (await appendToInboxes(client, events)).appended;
     });
   }
 
@@ -231,7 +387,7 @@ export class PostgresStore implements Store {
         next.group.members,
         next.group.admins,
       ]);
-      const appended = await appendToInboxes(client, next.events);
+      const { appended } = await appendToInboxes(client, next.events);
       return { group: next.group, appended };
     });
   }
@@ -282,8 +438,8 @@ export class PostgresStore implements Store {
     return this.push.delete(userId, deviceId, only);
   }
 
-  pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
-    return this.push.pendingCounts(userId);
+  pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.push.pendingCounts(device);
   }
 
 
@@ -294,6 +450,8 @@ export class PostgresStore implements Store {
       await client.query('DELETE FROM codes WHERE expires_at <= $1', [now]);
       await client.query('DELETE FROM idempotency WHERE ts < $1', [now - keepFor.idempotencyMs]);
       await client.query('DELETE FROM read_tracking WHERE ts < $1', [now - keepFor.readTrackingMs]);
+      await client.query('DELETE FROM device_links WHERE expires_at < $1', [now - keepFor.expiredLinksMs]);
+      await client.query('DELETE FROM message_facts WHERE ts < $1 AND expires_at IS NULL', [now - keepFor.messageFactsMs]);
     });
   }
 
@@ -305,6 +463,16 @@ export class PostgresStore implements Store {
     const events = Number(row?.events ?? 0);
     return row?.oldest == null ? { events } : { events, oldestTs: Number(row.oldest) };
   }
+}
+
+interface LinkRow {
+  code_hash: string;
+  poll_hash: string;
+  token_hash: string;
+  name: string;
+  expires_at: string;
+  user_id: string | null;
+  device_id: number | null;
 }
 
 interface GroupRow {

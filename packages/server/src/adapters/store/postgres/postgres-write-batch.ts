@@ -1,13 +1,16 @@
 import type { PoolClient } from 'pg';
-import type { Appended, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
+import { deviceKey, type DeviceAddress } from '../../../domain/device.js';
+import type { Appended, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import type { SendResult } from '../../../ports/store.js';
+import { audienceEntries, receiptEntries } from '../inbox-targets.js';
 import { appendToInboxes } from './postgres-inbox.js';
+import { insertFacts } from './postgres-message-actions.js';
 
 /** The writes that go through group commit. */
 export type WriteJob =
-  | { kind: 'send'; message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }
-  | { kind: 'ack'; userId: string; upTo: number; now: number }
-  | { kind: 'read'; reader: string; serverIds: string[]; now: number }
+  | { kind: 'send'; message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[]; fromDevice: number }
+  | { kind: 'ack'; device: DeviceAddress; upTo: number; now: number }
+  | { kind: 'read'; reader: DeviceAddress; serverIds: string[]; now: number }
   | { kind: 'append'; entries: InboxEntry[] };
 
 export type WriteResult = SendResult | Appended[];
@@ -26,10 +29,12 @@ export function writeWeight(job: WriteJob): number {
   }
 }
 
+type Pair = { sender: string; serverId: string };
+
 /**
  * Runs a batch of writes in the caller's transaction with a constant number of statements,
  * whatever the number of jobs and recipients. Locks are taken in the same order by every batch
- * (idempotency keys, then inbox rows, then delivered-message rows, then inbox counters, each
+ * (idempotency keys, then acked inbox rows, then read-tracking rows, then device counters, each
  * sorted) so that concurrent batches, on this node or another, queue rather than deadlock.
  *
  * The jobs of one batch were all in flight together, so any order among them is a valid one;
@@ -38,22 +43,17 @@ export function writeWeight(job: WriteJob): number {
  */
 export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[]): Promise<WriteResult[]> {
   const claims = await claimIdempotencyKeys(client, jobs);
-  const acks = ackBounds(jobs);
-  const reads = readPairs(jobs);
-  const locked = await lockInboxRows(client, acks, reads);
+  await rememberFacts(client, jobs, claims);
   const receipts = new Map<number, InboxEntry[]>();
-  for (const [index, entries] of await deleteAcked(client, jobs, acks, locked)) receipts.set(index, entries);
-  for (const [index, entries] of await markRead(client, jobs, reads, locked, acks)) receipts.set(index, entries);
+  for (const [index, entries] of await deliverAcked(client, jobs)) receipts.set(index, entries);
+  for (const [index, entries] of await markRead(client, jobs)) receipts.set(index, entries);
 
   const entries: InboxEntry[] = [];
   const ranges: [number, number][] = [];
   jobs.forEach((job, index) => {
     const start = entries.length;
     if (job.kind === 'send') {
-      if (!claims.get(index)?.duplicate) {
-        const event: NewEvent = { type: 'message', ...job.message };
-        for (const userId of new Set(job.recipients)) entries.push({ userId, event });
-      }
+      if (!claims.get(index)?.duplicate) entries.push(...audienceEntries({ type: 'message', ...job.message }, job.recipients, job.fromDevice));
     } else if (job.kind === 'append') {
       entries.push(...job.entries);
     } else {
@@ -62,10 +62,13 @@ export async function runWriteBatch(client: PoolClient, jobs: readonly WriteJob[
     ranges.push([start, entries.length]);
   });
 
-  const appended = await appendToInboxes(client, entries);
+  const { appended, ranges: spread } = await appendToInboxes(client, entries);
   return jobs.map((job, index) => {
     const [start, end] = ranges[index] as [number, number];
-    const mine = appended.slice(start, end);
+    // Entries fan out over devices: the job's events are those of its entries.
+    const first = start < end ? (spread[start] as [number, number])[0] : 0;
+    const last = start < end ? (spread[end - 1] as [number, number])[1] : 0;
+    const mine = appended.slice(first, last);
     if (job.kind !== 'send') return mine;
     const claim = claims.get(index) as Claim;
     return { serverId: claim.serverId, ts: claim.ts, duplicate: claim.duplicate, appended: mine };
@@ -139,209 +142,165 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly WriteJob[
   return claims;
 }
 
-/** The highest upTo of each inbox acked in the batch. */
-function ackBounds(jobs: readonly WriteJob[]): Map<string, number> {
-  const upTo = new Map<string, number>();
-  for (const job of jobs) {
-    if (job.kind === 'ack') upTo.set(job.userId, Math.max(upTo.get(job.userId) ?? -1, asSeq(job.upTo)));
-  }
-  return upTo;
+/** Records the facts of the batch's new messages, for later actions on them. */
+async function rememberFacts(client: PoolClient, jobs: readonly WriteJob[], claims: Map<number, Claim>): Promise<void> {
+  const fresh: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+  jobs.forEach((job, index) => {
+    if (job.kind === 'send' && claims.get(index)?.duplicate === false) fresh.push(job);
+  });
+  await insertFacts(client, fresh);
 }
 
-interface ReadPairs {
-  readers: string[];
-  serverIds: string[];
-}
-
-/** Every (reader, serverId) the read jobs of the batch name. */
-function readPairs(jobs: readonly WriteJob[]): ReadPairs {
-  const pairs: ReadPairs = { readers: [], serverIds: [] };
-  for (const job of jobs) {
-    if (job.kind !== 'read') continue;
-    for (const serverId of job.serverIds) {
-      pairs.readers.push(job.reader);
-      pairs.serverIds.push(serverId);
-    }
-  }
-  return pairs;
-}
-
-interface InboxRow {
+interface AckedRow {
   user_id: string;
+  device_id: number;
   seq: number;
   kind: string;
   sender: string;
   server_id: string | null;
-  read: boolean;
+  own: boolean;
 }
 
 /**
- * Locks, in one statement and in (user, seq) order, every inbox row the batch's acks and reads
- * are about, and answers them as they are once locked. The batch then touches these rows and no
- * others (an event committed meanwhile is after this batch): so two batches acking and reading
- * overlapping inboxes from two nodes queue on the first row they share instead of deadlocking.
+ * Deletes the inbox rows the ack jobs cover (locked first, in (user, device, seq) order, so two
+ * batches acking one inbox from two nodes queue instead of deadlocking) and answers, per ack
+ * job, the `delivered` receipts to append: one per message its user had not acked from another
+ * device yet.
  */
-async function lockInboxRows(client: PoolClient, acks: Map<string, number>, reads: ReadPairs): Promise<InboxRow[]> {
-  if (acks.size === 0 && reads.readers.length === 0) return [];
-  const { rows } = await client.query<Omit<InboxRow, 'seq'> & { seq: string }>({
-    name: 'courier_lock_inbox_rows',
-    text: `SELECT x.user_id, x.seq, x.kind, x.sender, x.server_id, x.read FROM inbox x
-     JOIN (
-       SELECT i.user_id, i.seq FROM inbox i JOIN unnest($1::text[], $2::bigint[]) AS a(u, up)
-         ON i.user_id = a.u AND i.seq <= a.up
-       UNION
-       SELECT i.user_id, i.seq FROM inbox i JOIN unnest($3::text[], $4::text[]) AS r(u, id)
-         ON i.user_id = r.u AND i.kind = 'message' AND i.server_id = r.id
-     ) w ON x.user_id = w.user_id AND x.seq = w.seq
-     ORDER BY x.user_id, x.seq
-     FOR UPDATE OF x`,
-    values: [[...acks.keys()], [...acks.values()], reads.readers, reads.serverIds],
-  });
-  return rows.map((row) => ({ ...row, seq: Number(row.seq) }));
-}
-
-/**
- * Deletes the locked rows the ack jobs cover, remembers the delivered messages for later reads,
- * and answers, per ack job, the `delivered` receipts to append.
- */
-async function deleteAcked(
-  client: PoolClient,
-  jobs: readonly WriteJob[],
-  upTo: Map<string, number>,
-  locked: readonly InboxRow[],
-): Promise<Map<number, InboxEntry[]>> {
+async function deliverAcked(client: PoolClient, jobs: readonly WriteJob[]): Promise<Map<number, InboxEntry[]>> {
   const result = new Map<number, InboxEntry[]>();
-  const doomed = locked.filter((row) => row.seq <= (upTo.get(row.user_id) ?? -1));
-  if (doomed.length > 0) {
-    await client.query({
-      name: 'courier_delete_acked',
-      text: `DELETE FROM inbox i USING unnest($1::text[], $2::bigint[]) AS t(u, s) WHERE i.user_id = t.u AND i.seq = t.s`,
-      values: [doomed.map((row) => row.user_id), doomed.map((row) => row.seq)],
-    });
+  const upTo = new Map<string, { device: DeviceAddress; upTo: number }>();
+  for (const job of jobs) {
+    if (job.kind !== 'ack') continue;
+    const key = deviceKey(job.device);
+    upTo.set(key, { device: job.device, upTo: Math.max(upTo.get(key)?.upTo ?? -1, asSeq(job.upTo)) });
   }
-  // Locked rows come sorted by (user, seq).
-  const byUser = new Map<string, InboxRow[]>();
-  for (const row of doomed) {
-    const list = byUser.get(row.user_id) ?? [];
+  if (upTo.size === 0) return result;
+  const bounds = [...upTo.values()];
+  const { rows } = await client.query<Omit<AckedRow, 'seq'> & { seq: string }>({
+    name: 'courier_delete_acked_devices',
+    text: `DELETE FROM inbox x USING (
+       SELECT i.user_id, i.device_id, i.seq FROM inbox i
+       JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS a(u, d, up)
+         ON i.user_id = a.u AND i.device_id = a.d AND i.seq <= a.up
+       ORDER BY i.user_id, i.device_id, i.seq
+       FOR UPDATE OF i
+     ) w
+     WHERE x.user_id = w.user_id AND x.device_id = w.device_id AND x.seq = w.seq
+     RETURNING x.user_id, x.device_id, x.seq, x.kind, x.sender, x.server_id, x.own`,
+    values: [bounds.map((b) => b.device.userId), bounds.map((b) => b.device.deviceId), bounds.map((b) => b.upTo)],
+  });
+  const byDevice = new Map<string, AckedRow[]>();
+  for (const row of rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq)) {
+    const key = deviceKey({ userId: row.user_id, deviceId: row.device_id });
+    const list = byDevice.get(key) ?? [];
     list.push(row);
-    byUser.set(row.user_id, list);
+    byDevice.set(key, list);
   }
 
-  const tracking: InboxRow[] = [];
-  const trackingTimes: number[] = [];
+  // Several acks of one inbox in a batch: each gets the events between the previous one and its own.
+  const perJob = new Map<number, { recipient: string; pairs: Pair[] }>();
+  const candidates: { recipient: string; pair: Pair; now: number }[] = [];
   jobs.forEach((job, index) => {
     if (job.kind !== 'ack') return;
-    // Several acks of one inbox in a batch: each gets the events between the previous one and its own.
-    const pending = byUser.get(job.userId) ?? [];
+    const pending = byDevice.get(deviceKey(job.device)) ?? [];
     let taken = 0;
-    while (taken < pending.length && (pending[taken] as InboxRow).seq <= job.upTo) taken++;
-    const delivered = pending.splice(0, taken).filter((row) => row.kind === 'message' && row.server_id !== null);
-    for (const row of delivered) {
-      tracking.push(row);
-      trackingTimes.push(job.now);
-    }
-    const pairs = delivered.map((row) => ({ sender: row.sender, serverId: row.server_id as string }));
-    result.set(index, receiptsFor(job.userId, 'delivered', pairs, job.now));
+    while (taken < pending.length && (pending[taken] as AckedRow).seq <= job.upTo) taken++;
+    const received = pending.splice(0, taken).filter((row) => row.kind === 'message' && !row.own && row.server_id !== null);
+    const pairs = received.map((row) => ({ sender: row.sender, serverId: row.server_id as string }));
+    perJob.set(index, { recipient: job.device.userId, pairs });
+    for (const pair of pairs) candidates.push({ recipient: job.device.userId, pair, now: job.now });
   });
 
-  if (tracking.length > 0) {
-    await client.query({
-      name: 'courier_track_delivered',
-      text: `INSERT INTO read_tracking (recipient, server_id, sender, ts, read)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[])
-       ON CONFLICT (recipient, server_id) DO NOTHING`,
-      values: [
-        tracking.map((row) => row.user_id),
-        tracking.map((row) => row.server_id),
-        tracking.map((row) => row.sender),
-        trackingTimes,
-        tracking.map((row) => row.read),
-      ],
-    });
+  const firstTime = await upsertTracking(client, 'delivered', candidates);
+  for (const [index, { recipient, pairs }] of perJob) {
+    const job = jobs[index] as Extract<WriteJob, { kind: 'ack' }>;
+    const delivered = pairs.filter((pair) => firstTime.delete(keyOf(recipient, pair.serverId)));
+    result.set(index, receiptEntries('delivered', job.device, delivered, job.now));
   }
   return result;
 }
 
 /**
- * Marks the messages of the read jobs as read, in the inbox (among the locked rows still there)
- * or among the delivered ones, and answers, per read job, the `read` receipts to append. A row
- * already marked gives nothing, and marking happens under the row's lock, so a message gives
- * one read receipt even when two nodes race.
+ * Marks the messages of the read jobs as read by their user and answers, per read job, the
+ * `read` receipts to append. A message counts when the user received it: delivered (tracked) or
+ * still in an inbox of one of its devices. The flag is set under the tracking row's lock, so a
+ * message gives one read receipt per user even when two of its devices, on two nodes, race.
  */
-async function markRead(
-  client: PoolClient,
-  jobs: readonly WriteJob[],
-  pairs: ReadPairs,
-  locked: readonly InboxRow[],
-  upTo: Map<string, number>,
-): Promise<Map<number, InboxEntry[]>> {
+async function markRead(client: PoolClient, jobs: readonly WriteJob[]): Promise<Map<number, InboxEntry[]>> {
   const result = new Map<number, InboxEntry[]>();
-  if (pairs.readers.length === 0) return result;
-
-  const wanted = new Set(pairs.readers.map((reader, i) => keyOf(reader, pairs.serverIds[i] as string)));
-  const senders = new Map<string, string>();
-  const marked = locked.filter(
-    (row) =>
-      row.kind === 'message' &&
-      !row.read &&
-      row.server_id !== null &&
-      row.seq > (upTo.get(row.user_id) ?? -1) &&
-      wanted.has(keyOf(row.user_id, row.server_id)),
-  );
-  if (marked.length > 0) {
-    await client.query(
-      `UPDATE inbox i SET read = TRUE FROM unnest($1::text[], $2::bigint[]) AS t(u, s) WHERE i.user_id = t.u AND i.seq = t.s`,
-      [marked.map((row) => row.user_id), marked.map((row) => row.seq)],
-    );
-    for (const row of marked) senders.set(keyOf(row.user_id, row.server_id as string), row.sender);
+  const readers: string[] = [];
+  const ids: string[] = [];
+  for (const job of jobs) {
+    if (job.kind !== 'read') continue;
+    for (const serverId of job.serverIds) {
+      readers.push(job.reader.userId);
+      ids.push(serverId);
+    }
   }
-  // Delivered ones, those acked earlier in this batch included.
-  const delivered = await client.query<{ recipient: string; server_id: string; sender: string }>(
-    `WITH unread AS (
-       SELECT x.recipient, x.server_id FROM read_tracking x JOIN unnest($1::text[], $2::text[]) AS t(u, id)
-         ON x.recipient = t.u AND x.server_id = t.id AND NOT x.read
-       ORDER BY x.recipient, x.server_id FOR UPDATE OF x
-     )
-     UPDATE read_tracking r SET read = TRUE FROM unread u
-     WHERE r.recipient = u.recipient AND r.server_id = u.server_id
-     RETURNING r.recipient, r.server_id, r.sender`,
-    [pairs.readers, pairs.serverIds],
-  );
-  for (const row of delivered.rows) senders.set(keyOf(row.recipient, row.server_id), row.sender);
+  if (readers.length === 0) return result;
 
+  const { rows } = await client.query<{ u: string; id: string; sender: string | null }>(
+    `SELECT t.u, t.id, coalesce(
+       (SELECT x.sender FROM read_tracking x WHERE x.recipient = t.u AND x.server_id = t.id),
+       (SELECT i.sender FROM inbox i WHERE i.user_id = t.u AND i.server_id = t.id AND i.kind = 'message' AND NOT i.own LIMIT 1)
+     ) AS sender
+     FROM unnest($1::text[], $2::text[]) AS t(u, id)`,
+    [readers, ids],
+  );
+  const senders = new Map<string, string>();
+  for (const row of rows) if (row.sender !== null) senders.set(keyOf(row.u, row.id), row.sender);
+
+  const candidates: { recipient: string; pair: Pair; now: number }[] = [];
+  for (const job of jobs) {
+    if (job.kind !== 'read') continue;
+    for (const serverId of job.serverIds) {
+      const sender = senders.get(keyOf(job.reader.userId, serverId));
+      if (sender !== undefined) candidates.push({ recipient: job.reader.userId, pair: { sender, serverId }, now: job.now });
+    }
+  }
+  const firstTime = await upsertTracking(client, 'read', candidates);
   jobs.forEach((job, index) => {
     if (job.kind !== 'read') return;
-    const found: { sender: string; serverId: string }[] = [];
+    const read: Pair[] = [];
     for (const serverId of job.serverIds) {
-      const key = keyOf(job.reader, serverId);
-      const sender = senders.get(key);
-      if (sender === undefined) continue;
+      const sender = senders.get(keyOf(job.reader.userId, serverId));
       // Taken once: a repeat in this job or a later job of the batch gives no second receipt.
-      senders.delete(key);
-      found.push({ sender, serverId });
+      if (sender !== undefined && firstTime.delete(keyOf(job.reader.userId, serverId))) read.push({ sender, serverId });
     }
-    result.set(index, receiptsFor(job.reader, 'read', found, job.now));
+    result.set(index, receiptEntries('read', job.reader, read, job.now));
   });
   return result;
 }
 
-/** One receipt per sender, senders in the order of their first message. */
-function receiptsFor(
-  by: string,
-  status: ReceiptStatus,
-  pairs: readonly { sender: string; serverId: string }[],
-  now: number,
-): InboxEntry[] {
-  const bySender = new Map<string, string[]>();
-  for (const { sender, serverId } of pairs) {
-    const list = bySender.get(sender) ?? [];
-    list.push(serverId);
-    bySender.set(sender, list);
+/**
+ * Sets the `delivered` or `read` flag of each (recipient user, message), creating its tracking
+ * row where there is none, in (recipient, serverId) order; answers the keys whose flag this call
+ * turned on (the ones that give a receipt).
+ */
+async function upsertTracking(
+  client: PoolClient,
+  flag: 'delivered' | 'read',
+  candidates: readonly { recipient: string; pair: Pair; now: number }[],
+): Promise<Set<string>> {
+  // One statement may not touch a row twice: repeats (two devices of a user in one batch) go once.
+  const unique = new Map<string, { recipient: string; pair: Pair; now: number }>();
+  for (const candidate of candidates) {
+    const key = keyOf(candidate.recipient, candidate.pair.serverId);
+    if (!unique.has(key)) unique.set(key, candidate);
   }
-  return [...bySender].map(([sender, ids]) => ({
-    userId: sender,
-    event: { type: 'receipt', status, serverIds: ids, by, ts: now },
-  }));
+  if (unique.size === 0) return new Set();
+  const list = [...unique.values()];
+  const other = flag === 'delivered' ? 'read' : 'delivered';
+  const { rows } = await client.query<{ recipient: string; server_id: string }>(
+    `INSERT INTO read_tracking AS r (recipient, server_id, sender, ts, ${flag}, ${other})
+     SELECT t.r, t.s, t.snd, t.ts, TRUE, FALSE FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(r, s, snd, ts)
+     ORDER BY t.r, t.s
+     ON CONFLICT (recipient, server_id) DO UPDATE SET ${flag} = TRUE WHERE NOT r.${flag}
+     RETURNING r.recipient, r.server_id`,
+    [list.map((c) => c.recipient), list.map((c) => c.pair.serverId), list.map((c) => c.pair.sender), list.map((c) => c.now)],
+  );
+  return new Set(rows.map((row) => keyOf(row.recipient, row.server_id)));
 }
 
 /** A seq bound the bigint column takes, whatever number the caller gave. */

@@ -1,5 +1,8 @@
-import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent, ReceiptStatus } from '../../../domain/events.js';
+import type { DeviceAddress } from '../../../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from '../../../domain/events.js';
+import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
+import { audienceEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
 import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
@@ -11,10 +14,13 @@ interface Serialised {
   stored: NewEvent;
 }
 
+type Pair = { sender: string; serverId: string };
+
 /**
  * The inbox operations, synchronous: each is meant to run inside a transaction (a group commit
- * job), so a throw undoes all it did. Seqs come from SeqCounters; an event bound for many
- * inboxes (a group message, a group change) is written by one statement.
+ * job), so a throw undoes all it did. Entries addressed to users are spread over their devices
+ * (see inbox-targets.ts); seqs come from SeqCounters; an event bound for many inboxes (a message
+ * to several devices, a group change) is written by one statement.
  */
 export class SqliteInbox {
   constructor(
@@ -22,84 +28,100 @@ export class SqliteInbox {
     private readonly seqs: SeqCounters,
   ) {}
 
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): SendResult {
-    if (this.q.rememberSend.run(message.from, message.id, message.serverId, message.ts).changes === 0) {
-      const first = this.q.firstSend.get(message.from, message.id)!;
-      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
-    }
-    const appended = this.#insert([...new Set(recipients)], serialise({ type: 'message', ...message }));
-    return { serverId: message.serverId, ts: message.ts, duplicate: false, appended };
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
+    return this.fanOut({ type: 'message', ...message }, recipients, fromDevice, () => {
+      const expiresAt = message.expiresIn === undefined ? null : message.ts + message.expiresIn * 1000;
+      const to = JSON.stringify([...new Set(recipients)]);
+      this.q.rememberFacts.run(message.serverId, message.from, message.to, to, message.ts, expiresAt);
+    });
   }
 
   append(entries: InboxEntry[]): Appended[] {
-    // A run of entries that share one event object (a group change told to every member) is
-    // one insert; the order of the entries is kept.
+    const devices = new Map<string, number[]>();
+    const devicesOf = (userId: string) => {
+      let ids = devices.get(userId);
+      if (ids === undefined) devices.set(userId, (ids = this.q.deviceIds.all(userId)));
+      return ids;
+    };
+    let spread: DeviceEntry[];
+    try {
+      spread = spreadOverDevices(entries, devicesOf);
+    } catch (err) {
+      if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
+      throw err;
+    }
+    // A run of entries that share one event object (a message to several devices, a group change
+    // told to every member) is one insert; the order of the entries is kept.
     const appended: Appended[] = [];
-    for (let start = 0; start < entries.length; ) {
-      const event = entries[start]!.event;
+    for (let start = 0; start < spread.length; ) {
+      const event = spread[start]!.event;
       let end = start + 1;
-      while (end < entries.length && entries[end]!.event === event) end++;
-      const users = entries.slice(start, end).map((entry) => entry.userId);
-      appended.push(...this.#insert(users, serialise(event)));
+      while (end < spread.length && spread[end]!.event === event) end++;
+      appended.push(...this.#insert(spread.slice(start, end), serialise(event)));
       start = end;
     }
     return appended;
   }
 
-  ackUpTo(userId: string, upTo: number, now: number): Appended[] {
-    const delivered = new Map<string, string[]>();
-    const unread: Array<[string, string]> = [];
-    for (const row of this.q.deleteUpTo.all(userId, upTo)) {
-      if (row.kind !== 'message' || row.sender === null || row.serverId === null) continue;
-      addTo(delivered, row.sender, row.serverId);
-      // Only a message not read yet can still get a read receipt, so only it is remembered.
-      if (!row.read) unread.push([row.serverId, row.sender]);
+  ackUpTo(device: DeviceAddress, upTo: number, now: number): Appended[] {
+    const received: Pair[] = [];
+    for (const row of this.q.deleteUpTo.all(device.userId, device.deviceId, upTo)) {
+      if (row.kind !== 'message' || row.own || row.sender === null || row.serverId === null) continue;
+      received.push({ sender: row.sender, serverId: row.serverId });
     }
-    if (unread.length > 0) this.q.trackDelivered.run(userId, now, JSON.stringify(unread));
-    return this.#receipts('delivered', delivered, userId, now);
+    if (received.length === 0) return [];
+    // Only the first device of the user to ack a message gives its delivered receipt.
+    const pairs = JSON.stringify(received.map(({ sender, serverId }) => [serverId, sender]));
+    const first = new Set(this.q.markDelivered.all(device.userId, now, pairs));
+    return this.append(receiptEntries('delivered', device, received.filter((pair) => first.has(pair.serverId)), now));
   }
 
-  markRead(reader: string, serverIds: string[], now: number): Appended[] {
-    const read = new Map<string, string[]>();
+  markRead(reader: DeviceAddress, serverIds: string[], now: number): Appended[] {
+    const read: Pair[] = [];
     for (const serverId of new Set(serverIds)) {
-      const pending = this.q.messageInInbox.get(reader, serverId);
-      if (pending) {
-        if (pending.read) continue;
-        this.q.markInboxRead.run(reader, pending.seq);
-        addTo(read, pending.sender, serverId);
-        continue;
-      }
-      const delivered = this.q.tracked.get(reader, serverId);
-      if (!delivered || delivered.read) continue;
-      this.q.markTrackedRead.run(reader, serverId);
-      addTo(read, delivered.sender, serverId);
+      const sender = this.q.trackedSender.get(reader.userId, serverId) ?? this.q.receivedFrom.get(reader.userId, serverId);
+      if (sender === undefined) continue;
+      if (this.q.markReadOnce.get(reader.userId, serverId, sender, now) !== undefined) read.push({ sender, serverId });
     }
-    return this.#receipts('read', read, reader, now);
+    return this.append(receiptEntries('read', reader, read, now));
   }
 
-  #receipts(status: ReceiptStatus, bySender: Map<string, string[]>, by: string, ts: number): Appended[] {
-    const appended: Appended[] = [];
-    for (const [sender, serverIds] of bySender) {
-      appended.push(...this.#insert([sender], serialise({ type: 'receipt', status, serverIds, by, ts })));
+  /**
+   * Claims the event's (sender, client id) and appends it to every device of every recipient and
+   * to the sender's other devices, after `alsoDo` (which runs only for a first use of the id). A
+   * repeat appends nothing.
+   */
+  fanOut(
+    event: Extract<NewEvent, { serverId: string; id: string; from: string; to: string }>,
+    recipients: string[],
+    fromDevice: number,
+    alsoDo: () => void,
+  ): SendResult {
+    if (this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts).changes === 0) {
+      const first = this.q.firstSend.get(event.from, event.id)!;
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
     }
-    return appended;
+    alsoDo();
+    const appended = this.append(audienceEntries(event, recipients, fromDevice));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
   }
 
-  /** Appends one event to the inboxes of `userIds`, in that order. */
-  #insert(userIds: string[], { event, payload, stored }: Serialised): Appended[] {
-    // Every seq is taken before anything is written: an unknown user throws before any insert.
-    const seqs = userIds.map((userId) => this.seqs.next(userId));
+  /** Appends one event to the inboxes of `run` (devices), in that order. */
+  #insert(run: DeviceEntry[], { event, payload, stored }: Serialised): Appended[] {
+    // Every seq is taken before anything is written: an unknown device throws before any insert.
+    const seqs = run.map((entry) => this.seqs.next(entry));
     const message = event.type === 'message' ? event : undefined;
     const sender = message?.from ?? null;
     const serverId = message?.serverId ?? null;
     const mediaHash = message?.media?.hash ?? null;
-    if (userIds.length === 1) {
-      this.q.insertEvent.run(userIds[0]!, seqs[0]!, event.type, sender, serverId, mediaHash, event.ts, payload);
-    } else if (userIds.length > 1) {
-      const rows = JSON.stringify(userIds.map((userId, i) => [userId, seqs[i]]));
+    if (run.length === 1) {
+      const { userId, deviceId, own } = run[0]!;
+      this.q.insertEvent.run(userId, deviceId, seqs[0]!, event.type, sender, serverId, mediaHash, own ? 1 : 0, event.ts, payload);
+    } else if (run.length > 1) {
+      const rows = JSON.stringify(run.map((entry, i) => [entry.userId, entry.deviceId, seqs[i], entry.own ? 1 : 0]));
       this.q.insertEventMany.run(event.type, sender, serverId, mediaHash, event.ts, payload, rows);
     }
-    return userIds.map((userId, i) => ({ userId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
+    return run.map(({ userId, deviceId }, i) => ({ userId, deviceId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
   }
 }
 
@@ -111,10 +133,4 @@ function serialise(event: NewEvent): Serialised {
 /** An event read back from its row. */
 export function storedEvent(seq: number, payload: string): DurableEvent {
   return { ...(JSON.parse(payload) as NewEvent), seq } as DurableEvent;
-}
-
-function addTo(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

@@ -1,3 +1,4 @@
+import type { DeviceAddress } from '../../../domain/device.js';
 import type Database from 'better-sqlite3';
 import { parseStoredPushTarget, serializePushTarget, type PushTarget } from '../../../domain/push-target.js';
 
@@ -20,8 +21,8 @@ export class SqlitePush {
     this.#get = db.prepare<[string, number], string>('SELECT target FROM push_targets WHERE user_id = ? AND device_id = ?').pluck();
     this.#delete = db.prepare<[string, number]>('DELETE FROM push_targets WHERE user_id = ? AND device_id = ?');
     this.#deleteIf = db.prepare<[string, number, string]>('DELETE FROM push_targets WHERE user_id = ? AND device_id = ? AND target = ?');
-    this.#counts = db.prepare<[string], { events: number; messages: number | null }>(
-      `SELECT count(*) AS events, sum(kind = 'message') AS messages FROM inbox WHERE user_id = ?`,
+    this.#counts = db.prepare<[string, number], { events: number; messages: number | null }>(
+      `SELECT count(*) AS events, sum(kind = 'message' AND own = 0) AS messages FROM inbox WHERE user_id = ? AND device_id = ?`,
     );
   }
 
@@ -39,8 +40,8 @@ export class SqlitePush {
     return result.changes > 0;
   }
 
-  pendingCounts(userId: string): { events: number; messages: number } {
-    const row = this.#counts.get(userId);
+  pendingCounts(device: DeviceAddress): { events: number; messages: number } {
+    const row = this.#counts.get(device.userId, device.deviceId);
     return { events: row?.events ?? 0, messages: row?.messages ?? 0 };
   }
 

@@ -5,8 +5,8 @@ import type Database from 'better-sqlite3';
  * migration that has shipped, add a new one.
  *
  * Inbox rows keep the whole event as JSON (`payload`, without its seq) and copy out only the
- * columns that queries filter on. `read` marks a message the recipient read before acking it,
- * so that the read_tracking row made at delivery remembers the read receipt was given.
+ * columns that queries filter on. A read_tracking row per (recipient user, message) remembers
+ * whether the user's delivered and read receipts were given, whichever device gave them.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -95,6 +95,87 @@ const MIGRATIONS: readonly string[] = [
   // Only the backlog gauge read inbox_by_ts, every few seconds; every insert and ack paid for it.
   `
   DROP INDEX inbox_by_ts;
+  `,
+  `
+  -- What authorises actions on a message (never its text), kept for the longest action window;
+  -- expires_at is set while the message still has to disappear from inboxes (expiresIn).
+  CREATE TABLE message_facts (
+    server_id  TEXT PRIMARY KEY,
+    author     TEXT NOT NULL,
+    to_address TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    ts         INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX message_facts_by_ts ON message_facts (ts);
+  CREATE INDEX message_facts_by_expiry ON message_facts (expires_at) WHERE expires_at IS NOT NULL;
+  `,
+  // 6: devices. Each device has its token, its seq counter and its inbox; the primary (1) takes
+  // over the account's token, counter and inbox rows, so nothing undelivered is lost. Whether a
+  // user has read a message becomes the user's, not an inbox row's (read_tracking.read, with
+  // `delivered` telling whether the first ack of one of its devices gave the receipt yet).
+  `
+  CREATE TABLE devices (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    last_seq   INTEGER NOT NULL DEFAULT 0,
+    linked_at  INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+  ) STRICT;
+  INSERT INTO devices (user_id, device_id, name, token_hash, last_seq, linked_at, last_seen)
+    SELECT user_id, 1, 'Primary device', token_hash, last_seq, created_at, last_seen FROM accounts;
+
+  CREATE TABLE accounts_v2 (
+    user_id        TEXT PRIMARY KEY,
+    last_device_id INTEGER NOT NULL DEFAULT 1,
+    last_seen      INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO accounts_v2 (user_id, last_device_id, last_seen, created_at)
+    SELECT user_id, 1, last_seen, created_at FROM accounts;
+  DROP TABLE accounts;
+  ALTER TABLE accounts_v2 RENAME TO accounts;
+
+  ALTER TABLE read_tracking ADD COLUMN delivered INTEGER NOT NULL DEFAULT 1;
+  INSERT INTO read_tracking (recipient, server_id, sender, read, ts, delivered)
+    SELECT user_id, server_id, sender, 1, ts, 0 FROM inbox WHERE kind = 'message' AND read = 1
+    ON CONFLICT (recipient, server_id) DO NOTHING;
+
+  -- own: a copy of the owner's message sent from its other device, which gives no receipts.
+  CREATE TABLE inbox_v2 (
+    user_id    TEXT NOT NULL,
+    device_id  INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    kind       TEXT NOT NULL,
+    sender     TEXT,
+    server_id  TEXT,
+    media_hash TEXT,
+    own        INTEGER NOT NULL DEFAULT 0,
+    ts         INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_id, seq)
+  ) STRICT;
+  INSERT INTO inbox_v2 (user_id, device_id, seq, kind, sender, server_id, media_hash, ts, payload)
+    SELECT user_id, 1, seq, kind, sender, server_id, media_hash, ts, payload FROM inbox;
+  DROP TABLE inbox;
+  ALTER TABLE inbox_v2 RENAME TO inbox;
+  CREATE INDEX inbox_by_server_id ON inbox (user_id, server_id) WHERE server_id IS NOT NULL;
+  CREATE INDEX inbox_by_media ON inbox (media_hash) WHERE media_hash IS NOT NULL;
+
+  -- A device waiting to be linked; user_id and device_id are set once the primary approved it.
+  CREATE TABLE device_links (
+    code_hash  TEXT PRIMARY KEY,
+    poll_hash  TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    user_id    TEXT,
+    device_id  INTEGER
+  ) STRICT;
+  CREATE INDEX device_links_by_expiry ON device_links (expires_at);
   `,
 ];
 

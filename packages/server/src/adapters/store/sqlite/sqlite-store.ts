@@ -1,11 +1,23 @@
 import Database from 'better-sqlite3';
-import type { Appended, DurableEvent, InboxEntry, MessageEvent } from '../../../domain/events.js';
+import { PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, type DeviceAddress, type DeviceRecord } from '../../../domain/device.js';
+import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewActionEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
+import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { PushTarget } from '../../../domain/push-target.js';
-import type { MediaRecord, PendingCode, RetentionTimes, SendResult, Store } from '../../../ports/store.js';
+import type {
+  LinkApproval,
+  MediaRecord,
+  PendingCode,
+  PendingLink,
+  RetentionTimes,
+  RevokedDevice,
+  SendResult,
+  Store,
+} from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
@@ -56,6 +68,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
   readonly #readOnly: boolean;
@@ -83,6 +96,7 @@ export class SqliteStore implements Store {
     this.#statements = prepareStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
     this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
 
@@ -124,20 +138,27 @@ export class SqliteStore implements Store {
     });
   }
 
-  registerDevice(userId: string, tokenHash: string, now: number): Promise<{ previousTokenHash?: string }> {
+  registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
     return this.#write((q) => {
-      const previousTokenHash = q.tokenOf.get(userId);
-      if (previousTokenHash === undefined) {
-        q.insertAccount.run(userId, tokenHash, now, now);
-        return {};
+      const previous = q.primaryToken.get(userId);
+      if (previous === undefined) {
+        q.insertAccount.run(userId, now, now);
+        q.insertDevice.run(userId, PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, tokenHash, now, now);
+        return { revoked: [] };
       }
-      q.replaceToken.run(tokenHash, now, userId);
-      return { previousTokenHash };
+      const revoked: RevokedDevice[] = [{ deviceId: PRIMARY_DEVICE_ID, tokenHash: previous }, ...q.linkedDevices.all(userId)];
+      q.deleteLinkedInboxes.run(userId);
+      q.deleteLinkedDevices.run(userId);
+      // The old phone must not be woken for the new one's messages.
+      q.deletePushTargets.run(userId);
+      q.replacePrimaryToken.run(tokenHash, now, userId);
+      q.setLastSeen.run(now, userId);
+      return { revoked };
     });
   }
 
-  async userIdByTokenHash(tokenHash: string): Promise<string | undefined> {
-    return this.#q.userIdByToken.get(tokenHash);
+  async deviceByTokenHash(tokenHash: string): Promise<DeviceAddress | undefined> {
+    return this.#q.deviceByToken.get(tokenHash);
   }
 
   async existingUsers(userIds: string[]): Promise<Set<string>> {
@@ -145,9 +166,10 @@ export class SqliteStore implements Store {
     return new Set(this.#q.existingUsers.all(JSON.stringify(userIds)));
   }
 
-  setLastSeen(userId: string, ts: number): Promise<void> {
+  setLastSeen(userId: string, ts: number, deviceId?: number): Promise<void> {
     return this.#write((q) => {
       q.setLastSeen.run(ts, userId);
+      if (deviceId !== undefined) q.setDeviceLastSeen.run(ts, userId, deviceId);
     });
   }
 
@@ -156,31 +178,107 @@ export class SqliteStore implements Store {
     return new Map(this.#q.lastSeen.all(JSON.stringify(userIds)).map((row) => [row.userId, row.lastSeen]));
   }
 
+  // Devices -------------------------------------------------------------------
+
+  async devicesOf(userIds: string[]): Promise<DeviceRecord[]> {
+    if (userIds.length === 0) return [];
+    return this.#q.devicesOf.all(JSON.stringify(userIds));
+  }
+
+  createLink(link: PendingLink): Promise<void> {
+    return this.#write((q) => {
+      q.insertLink.run(link.codeHash, link.pollHash, link.tokenHash, link.name, link.expiresAt);
+    });
+  }
+
+  async getLinkByPollHash(pollHash: string): Promise<PendingLink | undefined> {
+    const row = this.#q.linkByPoll.get(pollHash);
+    if (row === undefined) return undefined;
+    const { userId, deviceId, ...link } = row;
+    return userId === null || deviceId === null ? link : { ...link, device: { userId, deviceId } };
+  }
+
+  approveLink(codeHash: string, userId: string, now: number, maxLinked: number): Promise<LinkApproval> {
+    // Writes run one after another inside the flush: the count and the insert see the same devices.
+    return this.#write((q): LinkApproval => {
+      const link = q.pendingLink.get(codeHash, now);
+      if (link === undefined) return { outcome: 'unknown_code' };
+      if ((q.countLinked.get(userId) ?? 0) >= maxLinked) return { outcome: 'too_many_devices' };
+      const deviceId = q.nextDeviceId.get(userId);
+      if (deviceId === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
+      q.approveLink.run(userId, deviceId, codeHash);
+      q.insertDevice.run(userId, deviceId, link.name, link.tokenHash, now, now);
+      return { outcome: 'approved', deviceId, name: link.name };
+    });
+  }
+
+  collectLink(pollHash: string): Promise<DeviceAddress | undefined> {
+    return this.#write((q) => {
+      const taken = q.collectLink.get(pollHash);
+      // A device removed (or revoked by a new registration) before it collected its token is gone.
+      return taken !== undefined && q.deviceToken.get(taken.userId, taken.deviceId) !== undefined ? taken : undefined;
+    });
+  }
+
+  removeDevice(device: DeviceAddress): Promise<{ tokenHash: string } | undefined> {
+    return this.#write((q) => {
+      const tokenHash = q.deviceToken.get(device.userId, device.deviceId);
+      if (tokenHash === undefined) return undefined;
+      q.deleteInbox.run(device.userId, device.deviceId);
+      q.deleteDevice.run(device.userId, device.deviceId);
+      q.deletePushTarget.run(device.userId, device.deviceId);
+      return { tokenHash };
+    });
+  }
+
   // Messaging ---------------------------------------------------------------
 
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[]): Promise<SendResult> {
-    return this.#write((_, inbox) => inbox.sendMessage(message, recipients));
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.#write((_, inbox) => inbox.sendMessage(message, recipients, fromDevice));
   }
 
   appendEvents(entries: InboxEntry[]): Promise<Appended[]> {
     return this.#write((_, inbox) => inbox.append(entries));
   }
 
-  async readInbox(userId: string, afterSeq: number, limit: number): Promise<DurableEvent[]> {
+  async readInbox(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]> {
     if (limit <= 0) return [];
-    return this.#q.readInbox.all(userId, afterSeq, limit).map((row) => storedEvent(row.seq, row.payload));
+    return this.#q.readInbox
+      .all(device.userId, device.deviceId, afterSeq, limit)
+      .map((row) => storedEvent(row.seq, row.payload));
   }
 
-  async lastSeq(userId: string): Promise<number> {
-    return this.#q.lastSeq.get(userId) ?? 0;
+  async lastSeq(device: DeviceAddress): Promise<number> {
+    return this.#q.lastSeq.get(device.userId, device.deviceId) ?? 0;
   }
 
-  ackUpTo(userId: string, upTo: number, now: number): Promise<Appended[]> {
-    return this.#write((_, inbox) => inbox.ackUpTo(userId, upTo, now));
+  ackUpTo(device: DeviceAddress, upTo: number, now: number): Promise<Appended[]> {
+    return this.#write((_, inbox) => inbox.ackUpTo(device, upTo, now));
   }
 
-  markRead(reader: string, serverIds: string[], now: number): Promise<Appended[]> {
+  markRead(reader: DeviceAddress, serverIds: string[], now: number): Promise<Appended[]> {
     return this.#write((_, inbox) => inbox.markRead(reader, serverIds, now));
+  }
+
+  // Message actions -----------------------------------------------------------
+
+  async earlierAnswer(sender: string, clientId: string): Promise<{ serverId: string; ts: number } | undefined> {
+    return this.#q.firstSend.get(sender, clientId);
+  }
+
+  async messageFacts(serverId: string): Promise<MessageFacts | undefined> {
+    return this.#messageActions.facts(serverId);
+  }
+
+  storeAction(action: NewActionEvent, recipients: string[], fromDevice: number): Promise<SendResult> {
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.store(action, recipients, fromDevice));
+  }
+
+  expireMessages(now: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const actions = this.#messageActions;
+    return this.#writes.run(() => actions.expire(now, limit));
   }
 
   // Groups ------------------------------------------------------------------
@@ -282,8 +380,8 @@ export class SqliteStore implements Store {
     return this.#write(() => this.#pushTable.delete(userId, deviceId, only));
   }
 
-  async pendingCounts(userId: string): Promise<{ events: number; messages: number }> {
-    return this.#pushTable.pendingCounts(userId);
+  async pendingCounts(device: DeviceAddress): Promise<{ events: number; messages: number }> {
+    return this.#pushTable.pendingCounts(device);
   }
 
 
@@ -294,6 +392,8 @@ export class SqliteStore implements Store {
       q.sweepCodes.run(now);
       q.sweepIdempotency.run(now - keepFor.idempotencyMs);
       q.sweepReadTracking.run(now - keepFor.readTrackingMs);
+      q.sweepLinks.run(now - keepFor.expiredLinksMs);
+      q.sweepFacts.run(now - keepFor.messageFactsMs);
     });
   }
 
@@ -306,6 +406,11 @@ export class SqliteStore implements Store {
   get #q(): SqliteStatements {
     if (!this.#statements) throw new Error('SqliteStore used before init()');
     return this.#statements;
+  }
+
+  get #messageActions(): SqliteMessageActions {
+    if (!this.#actions) throw new Error('SqliteStore used before init()');
+    return this.#actions;
   }
 
   get #pushTable(): SqlitePush {

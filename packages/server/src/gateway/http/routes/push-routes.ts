@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeviceRef } from '../../../domain/push-target.js';
 import type { PushService } from '../../../services/push/push-service.js';
 import type { RegistrationService } from '../../../services/registration-service.js';
-import { requireUser } from '../authenticate.js';
+import { requireDevice } from '../authenticate.js';
 
 const VapidKey = Type.Object({ publicKey: Type.String() });
 
@@ -15,8 +15,7 @@ export function pushRoutes(app: FastifyInstance, registration: RegistrationServi
   // Authentication before the body is looked at: without a token, 401 whatever was sent.
   const devices = new WeakMap<FastifyRequest, DeviceRef>();
   const onRequest = async (request: FastifyRequest) => {
-    // Until accounts have several devices, every token is device 1's.
-    devices.set(request, { userId: await requireUser(request, registration), deviceId: 1 });
+    devices.set(request, await requireDevice(request, registration));
   };
   const deviceOf = (request: FastifyRequest) => devices.get(request)!;
 

@@ -23,7 +23,7 @@ export function registrationRoutes(app: FastifyInstance, registration: Registrat
     {
       schema: {
         body: VerifyBody,
-        response: { 200: Type.Object({ userId: Type.String(), token: Type.String() }) },
+        response: { 200: Type.Object({ userId: Type.String(), token: Type.String(), deviceId: Type.Integer() }) },
       },
     },
     async (request) => registration.verify(request.body.phone, request.body.code, request.ip),
