@@ -20,6 +20,7 @@ import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
 import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
+import { DeviceLists } from './sqlite-device-lists.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -49,6 +50,7 @@ export class SqliteStore implements Store {
   #statements?: SqliteStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #devices?: DeviceLists;
   #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
@@ -65,7 +67,10 @@ export class SqliteStore implements Store {
     this.#writes = new GroupCommit(this.#db, {
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
       beforeCommit: () => this.#seqs?.save(),
-      afterRollback: () => this.#seqs?.forget(),
+      afterRollback: () => {
+        this.#seqs?.forget();
+        this.#devices?.forget();
+      },
     });
   }
 
@@ -74,7 +79,8 @@ export class SqliteStore implements Store {
     migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
-    this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#devices = new DeviceLists(this.#statements);
+    this.#inbox = new SqliteInbox(this.#statements, this.#seqs, this.#devices);
     this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
@@ -119,6 +125,7 @@ export class SqliteStore implements Store {
 
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
     return this.#write((q) => {
+      this.#devices!.changed(userId);
       const previous = q.primaryToken.get(userId);
       if (previous === undefined) {
         q.insertAccount.run(userId, now, now);
@@ -186,6 +193,7 @@ export class SqliteStore implements Store {
       const deviceId = q.nextDeviceId.get(userId);
       if (deviceId === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
       q.approveLink.run(userId, deviceId, codeHash);
+      this.#devices!.changed(userId);
       q.insertDevice.run(userId, deviceId, link.name, link.tokenHash, now, now);
       return { outcome: 'approved', deviceId, name: link.name };
     });
@@ -203,6 +211,7 @@ export class SqliteStore implements Store {
     return this.#write((q) => {
       const tokenHash = q.deviceToken.get(device.userId, device.deviceId);
       if (tokenHash === undefined) return undefined;
+      this.#devices!.changed(device.userId);
       q.deleteInbox.run(device.userId, device.deviceId);
       q.deleteDevice.run(device.userId, device.deviceId);
       q.deletePushTarget.run(device.userId, device.deviceId);
