@@ -36,7 +36,26 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Most writes committed in one transaction. */
   maxBatch?: number;
+  /**
+   * Opens the file for reading only, beside the connection that writes it (the node's event-loop
+   * side, see SqliteWorkerStore): init prepares the statements and migrates nothing; writes fail.
+   */
+  readOnly?: boolean;
 }
+
+/**
+ * The reads the node runs on its event loop, on a read-only connection of its own, instead of
+ * sending them to the worker thread: short indexed lookups, so a backlog drains without a
+ * hand-over between threads per page. Any method not named here runs on the worker.
+ */
+export const EVENT_LOOP_READS: ReadonlySet<string> = new Set([
+  'readInbox',
+  'lastSeq',
+  'getGroup',
+  'userIdByTokenHash',
+  'existingUsers',
+  'getMedia',
+]);
 
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
@@ -54,10 +73,12 @@ export class SqliteStore implements Store {
   #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
+  readonly #readOnly: boolean;
 
   constructor(options: SqliteStoreOptions) {
-    this.#db = new Database(options.file);
-    const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
+    this.#readOnly = options.readOnly === true;
+    this.#db = new Database(options.file, { readonly: this.#readOnly });
+    const mode = this.#db.pragma(this.#readOnly ? 'journal_mode' : 'journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
       this.#db.close();
       throw new Error(`SQLite refused WAL mode for ${options.file} (got ${String(mode)})`);
@@ -76,7 +97,7 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     if (this.#statements) return;
-    migrate(this.#db);
+    if (!this.#readOnly) migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
     this.#devices = new DeviceLists(this.#statements);
