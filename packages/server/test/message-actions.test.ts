@@ -228,6 +228,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const dan = await t.connectNew();
       const groupId = await createGroup(ann.account, [ben.account, cat]);
       const m = await submit(ann.client, { type: 'send', to: groupId, body: 'hello all' });
+      await ben.client.next((f) => f.type === 'message' && f.serverId === m.serverId);
+      const reply = await submit(ben.client, { type: 'send', to: groupId, body: 'hi', replyTo: m.serverId, expiresIn: 86_400 });
+      const replyAtAnn = await ann.client.next((f) => f.type === 'message' && f.serverId === reply.serverId);
+      assert.deepEqual([replyAtAnn.replyTo, replyAtAnn.expiresIn, replyAtAnn.group], [m.serverId, 86_400, groupId]);
       const isAction = (f: Frame) => f.type === 'edit' || f.type === 'reaction' || f.type === 'delete';
 
       const reacted = await submit(ben.client, { type: 'react', to: groupId, target: m.serverId, emoji: '🎉' });
@@ -245,7 +249,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       while (!catGot.some((f) => f.type === 'delete')) catGot.push(await catDevice.next(durable));
       assert.deepEqual(
         catGot.filter((f) => f.type !== 'group').map((f) => [f.type, f.body ?? f.emoji ?? f.target]),
-        [['message', 'hello all'], ['reaction', '🎉'], ['edit', 'hello everyone'], ['delete', secret.serverId]],
+        [['message', 'hello all'], ['message', 'hi'], ['reaction', '🎉'], ['edit', 'hello everyone'], ['delete', secret.serverId]],
       );
       assert.ok(!catDevice.frames.some((f) => f.body === 'group secret'));
       const atBen = await ben.client.next((f) => f.type === 'message' && f.serverId === secret.serverId);

@@ -1,4 +1,3 @@
-import type { DeviceAddress } from './device.js';
 
 /** Where a device that has no socket is woken: a browser's Web Push subscription, or a push gateway. */
 export type PushTarget = WebPushTarget | GatewayPushTarget;
@@ -17,8 +16,6 @@ export interface GatewayPushTarget {
   pushkey: string;
 }
 
-/** The device a push target belongs to. */
-export type DeviceRef = DeviceAddress;
 
 /** One text per target, the same for equal targets (fixed key order): how stores keep and compare them. */
 export function serializePushTarget(target: PushTarget): string {

@@ -1,4 +1,4 @@
-import type { DeviceRef } from '../../domain/push-target.js';
+import type { DeviceAddress } from '../../domain/device.js';
 import type { Store } from '../../ports/store.js';
 import type { PushHosts } from './push-hosts.js';
 import { readPushTarget } from './push-target-input.js';
@@ -13,12 +13,12 @@ export class PushService {
   ) {}
 
   /** Checks the body (400 `invalid_push` when it is not a target the server may use) and makes it the device's target. */
-  async setTarget(device: DeviceRef, body: unknown): Promise<void> {
+  async setTarget(device: DeviceAddress, body: unknown): Promise<void> {
     const target = readPushTarget(body, this.hosts);
     await this.store.savePushTarget(device.userId, device.deviceId, target);
   }
 
-  async removeTarget(device: DeviceRef): Promise<void> {
+  async removeTarget(device: DeviceAddress): Promise<void> {
     await this.store.deletePushTarget(device.userId, device.deviceId);
   }
 }

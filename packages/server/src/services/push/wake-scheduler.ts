@@ -1,4 +1,5 @@
-import type { DeviceRef, GatewayPushTarget, PushTarget, WebPushTarget } from '../../domain/push-target.js';
+import { deviceKey, type DeviceAddress } from '../../domain/device.js';
+import type { GatewayPushTarget, PushTarget, WebPushTarget } from '../../domain/push-target.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Bus } from '../../ports/bus.js';
 import type { PushSender, Wake } from '../../ports/push-sender.js';
@@ -75,9 +76,9 @@ export class WakeScheduler {
   ) {}
 
   /** Durable events were stored for the device; returns at once (a `sent` never waits for a push). */
-  eventsStored(device: DeviceRef): void {
+  eventsStored(device: DeviceAddress): void {
     if (this.stopped) return;
-    const key = keyOf(device);
+    const key = deviceKey(device);
     const pending = this.pending.get(key);
     if (pending !== undefined) {
       pending.since ??= this.now();
@@ -99,7 +100,7 @@ export class WakeScheduler {
     }
   }
 
-  private async attempt(device: DeviceRef, pending: Pending): Promise<void> {
+  private async attempt(device: DeviceAddress, pending: Pending): Promise<void> {
     try {
       await this.tryWake(device, pending);
     } catch (err) {
@@ -108,14 +109,14 @@ export class WakeScheduler {
       this.deps.logger.error({ err, user: device.userId, device: device.deviceId }, 'push: deciding a wake failed');
     } finally {
       if (pending.timer === undefined) {
-        if (pending.since === undefined || this.stopped) this.pending.delete(keyOf(device));
+        if (pending.since === undefined || this.stopped) this.pending.delete(deviceKey(device));
         // Events came while this try ran: they find the slot taken and wait for it.
         else void this.attempt(device, pending);
       }
     }
   }
 
-  private async tryWake(device: DeviceRef, pending: Pending): Promise<void> {
+  private async tryWake(device: DeviceAddress, pending: Pending): Promise<void> {
     const { store, limiter } = this.deps;
     if (await this.isOnline(device)) {
       pending.since = undefined;
@@ -126,7 +127,7 @@ export class WakeScheduler {
       pending.since = undefined;
       return;
     }
-    const slot = await limiter.hit(`push:${keyOf(device)}`, 1, this.settings.intervalMs);
+    const slot = await limiter.hit(`push:${deviceKey(device)}`, 1, this.settings.intervalMs);
     if (!slot.allowed) {
       // When the slot was taken, by this node or another; estimated late by up to a round trip.
       const slotTakenAt = this.now() - (this.settings.intervalMs - slot.retryAfterMs);
@@ -144,7 +145,7 @@ export class WakeScheduler {
     await this.deliver(device, target);
   }
 
-  private async deliver(device: DeviceRef, target: PushTarget): Promise<void> {
+  private async deliver(device: DeviceAddress, target: PushTarget): Promise<void> {
     const { store, observer, logger } = this.deps;
     const log = { user: device.userId, device: device.deviceId, target: target.kind };
     const decidedAt = performance.now();
@@ -195,7 +196,7 @@ export class WakeScheduler {
     );
   }
 
-  private async isOnline(device: DeviceRef): Promise<boolean> {
+  private async isOnline(device: DeviceAddress): Promise<boolean> {
     return (await this.deps.bus.onlineDevices([device])).length > 0;
   }
 
@@ -213,6 +214,3 @@ export class WakeScheduler {
   }
 }
 
-function keyOf(device: DeviceRef): string {
-  return `${device.deviceId}:${device.userId}`;
-}

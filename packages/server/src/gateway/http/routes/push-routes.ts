@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DeviceRef } from '../../../domain/push-target.js';
+import type { DeviceAddress } from '../../../domain/device.js';
 import type { PushService } from '../../../services/push/push-service.js';
 import type { RegistrationService } from '../../../services/registration-service.js';
 import { requireDevice } from '../authenticate.js';
@@ -13,7 +13,7 @@ const VapidKey = Type.Object({ publicKey: Type.String() });
  */
 export function pushRoutes(app: FastifyInstance, registration: RegistrationService, push: PushService): void {
   // Authentication before the body is looked at: without a token, 401 whatever was sent.
-  const devices = new WeakMap<FastifyRequest, DeviceRef>();
+  const devices = new WeakMap<FastifyRequest, DeviceAddress>();
   const onRequest = async (request: FastifyRequest) => {
     devices.set(request, await requireDevice(request, registration));
   };
