@@ -128,6 +128,14 @@ test('send to an unregistered user fails with the server message and sends nothi
   assert.doesNotMatch(result.stdout, /^sent /m);
 });
 
+test('a text too long for the server says to send it as a file, and sends nothing', { timeout: 30_000 }, async () => {
+  const { bob, alicePhone } = await aliceAndBob();
+  const result = await bob.run(['send', alicePhone, 'x'.repeat(70_000), '--profile', 'bob']);
+  assert.equal(result.code, 1, show(result));
+  assert.match(result.stderr, /the message is too long for this server \(at most 65536 bytes per message\): save it to a file and send that with --file/);
+  assert.doesNotMatch(result.stdout, /^sent /m);
+});
+
 test('fetch of a hash the server does not have fails and leaves no file', { timeout: 30_000 }, async () => {
   const { alice } = await aliceAndBob();
   const out = join(alice.home, 'missing.bin');

@@ -290,3 +290,25 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`linked devices 
     assert.equal((await newPrimary.next((f) => f.type === 'message')).body, 'for the new primary');
   });
 });
+
+describe('link codes that expire', () => {
+  let t: TestNode;
+  before(async () => {
+    t = await startTestNodeOn('sqlite', ['--link-code-ttl', '1']);
+  });
+  after(() => t.stop());
+
+  it('an expired code approves nothing (404 invalid_link_code) and its poll answers 410 expired', async () => {
+    const primary = await t.register();
+    const requested = await requestLink(t.url, 'Too slow');
+    assert.equal(requested.body.expiresIn, 1);
+    // The long poll ends at the expiry, not at its wait: the code is no longer valid.
+    const expired = await pollLink(t.url, requested.body.pollToken, 10);
+    assert.equal(expired.status, 410);
+    assert.equal(expired.body.error.code, 'expired');
+    const refused = await approveLink(t.url, primary.token, requested.body.linkCode);
+    assert.equal(refused.status, 404);
+    assert.equal(refused.body.error.code, 'invalid_link_code');
+    assert.equal((await listDevices(t.url, primary.token)).body.devices.length, 1, 'nothing changed');
+  });
+});

@@ -129,6 +129,7 @@ describe('the web client', { timeout: 180_000 }, () => {
     const mistake = messages(alice.page).filter({ hasText: 'See you at nine' });
     await mistake.hover();
     await mistake.getByRole('button', { name: 'Edit' }).click();
+    await alice.page.getByRole('button', { name: 'Cancel edit' }).waitFor();
     await alice.page.getByRole('textbox', { name: 'Message' }).fill('See you at ten');
     await alice.page.getByRole('button', { name: 'Send' }).click();
     await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: See you at ten \\(edited\\), `));
@@ -138,6 +139,36 @@ describe('the web client', { timeout: 180_000 }, () => {
     await edited.getByRole('button', { name: 'Delete for everyone' }).click();
     await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: This message was deleted, `));
     assert.equal(await messages(bob.page).filter({ hasText: 'See you at' }).count(), 0);
+  });
+
+  it('links a second browser to an account with the code it shows, and removes it again', async () => {
+    const laptop = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const page = await laptop.newPage();
+    await page.goto(server.url);
+    await page.getByRole('button', { name: /Link this browser/ }).click();
+    await page.getByRole('img', { name: /^QR code of the link code/ }).waitFor();
+    const code = (await page.getByRole('status', { name: 'Link code' }).textContent())!;
+
+    await alice.page.getByRole('button', { name: 'Devices' }).click();
+    const devices = alice.page.getByRole('dialog', { name: 'Devices' });
+    await devices.getByLabel('Link code').fill(code);
+    await devices.getByRole('button', { name: 'Approve' }).click();
+    await devices.getByText('Linked Chrome on Linux.').waitFor();
+
+    // The linked browser is Alice too: what it sends shows on her first browser as her own.
+    await startChat(page, bob.phone);
+    await sendMessage(page, 'Sent from my laptop');
+    await seeMessage(bob.page, new RegExp(`^${escape(alice.phone)}: Sent from my laptop, `));
+    await devices.getByRole('button', { name: 'Close' }).click();
+    await openChat(alice.page, new RegExp(escape(bob.phone)));
+    await seeMessage(alice.page, /^You: Sent from my laptop, /);
+
+    await alice.page.getByRole('button', { name: 'Devices' }).click();
+    await devices.getByRole('button', { name: 'Remove Chrome on Linux' }).click();
+    await page.getByText(/this device was removed from the account/).waitFor();
+    await page.getByLabel('Phone number').waitFor();
+    await devices.getByRole('button', { name: 'Close' }).click();
+    await laptop.close();
   });
 
   it('shows a notification when the server wakes the device through Web Push', async () => {

@@ -12,10 +12,14 @@ import { gradientPng } from './support/png.js';
 const out = argv[2] ?? 'docs';
 const [server, browser] = await Promise.all([CourierServer.start(), launchChromium()]);
 try {
-  const signIn = await (await browser.newContext({ viewport: { width: 900, height: 560 } })).newPage();
+  const signIn = await (await browser.newContext({ viewport: { width: 900, height: 660 } })).newPage();
   await signIn.goto(server.url);
   await signIn.getByLabel('Phone number').fill('+15551234567');
   await signIn.screenshot({ path: join(out, 'web-sign-in.png') });
+
+  await signIn.getByRole('button', { name: /Link this browser/ }).click();
+  await signIn.getByRole('img', { name: /^QR code/ }).waitFor();
+  await signIn.screenshot({ path: join(out, 'web-link.png') });
 
   const alice = await newPerson(browser, server, { width: 1000, height: 620 });
   const bob = await newPerson(browser, server, { width: 390, height: 700 });

@@ -20,6 +20,10 @@ export function describeError(err: unknown): string {
     }
     return `this device's token was refused: the phone was registered again elsewhere (which signs out every earlier device). Run "${again}" to use it here again.`;
   }
+  if (err instanceof CourierSocketError && err.code === 'frame_too_large') {
+    const limit = /limit of (\d+)/.exec(err.message)?.[1];
+    return `the message is too long for this server${limit === undefined ? '' : ` (at most ${limit} bytes per message)`}: save it to a file and send that with --file`;
+  }
   if (err instanceof CourierApiError && err.code === 'unreachable' && /ECONNREFUSED/.test(err.message)) {
     return `${err.message}: is the server running, on this port?`;
   }

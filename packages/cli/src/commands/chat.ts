@@ -136,7 +136,6 @@ export async function run(args: string[]): Promise<void> {
     const o: Outgoing = { line: { text: '' }, text, ts: Date.now(), deliveredTo: new Set(), readBy: new Set(), state: 'sending' };
     screen.dropTypedLine(typed);
     o.line = screen.print(render(o));
-    client.typing(peer, false);
     order = order.then(async () => {
       try {
         const sent = await client.send({ to: peer, body: text });

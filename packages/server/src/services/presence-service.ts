@@ -53,11 +53,6 @@ export class PresenceService {
     return new Set(online.map((device) => device.userId));
   }
 
-  /** Whether a device has a socket anywhere in the deployment (for push: only offline devices are woken). */
-  async isDeviceOnline(device: DeviceAddress): Promise<boolean> {
-    return (await this.bus.onlineDevices([device])).length > 0;
-  }
-
   /**
    * The user went offline without a word: its node died, and its directory entries expired.
    * Told to every node like a disconnect, so watchers everywhere learn of it.

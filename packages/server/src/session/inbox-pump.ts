@@ -119,8 +119,9 @@ export class InboxPump {
 
   private async readPage(): Promise<void> {
     const page = await this.takePage(this.lastPushed);
-    if (!this.baselineSet) {
-      // Everything below the first unacked event was acked on an earlier connection.
+    if (!this.baselineSet || page.length > 0) {
+      // Everything below the first unacked event was acked, on an earlier connection or (while
+      // this one reads) by the late acks of one: only acks delete, and seq order is commit order.
       const baseline = page.length > 0 ? page[0]!.seq - 1 : this.latestKnown;
       this.lastPushed = Math.max(this.lastPushed, baseline);
       this.lastAcked = Math.max(this.lastAcked, baseline);

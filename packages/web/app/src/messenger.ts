@@ -34,6 +34,8 @@ const typingRenewMs = 3_000;
 
 export class Messenger {
   readonly userId: string;
+  /** This browser's device: 1 the primary (registered by SMS), 2 and up linked (v2 servers). */
+  deviceId: number | undefined;
   readonly client: CourierClient;
   chats = new Map<string, Chat>();
   openChat: string | undefined;
@@ -86,14 +88,17 @@ export class Messenger {
       this.presence.set(p.user, p.online ? { online: true } : { online: false, ...(p.lastSeen !== undefined && { lastSeen: p.lastSeen }) });
       this.#changed();
     });
-    this.client.on('ready', () => {
+    this.client.on('ready', (ready) => {
+      this.deviceId = ready.deviceId;
       this.#setConnection('online');
       if (!this.#pushTried) void this.#enablePush();
     });
     this.client.on('disconnected', (d) => {
       if (d.willReconnect) this.#setConnection(navigator.onLine ? 'connecting' : 'offline');
     });
-    this.client.on('revoked', () => void this.signOut('This number was registered on another device, so this browser was signed out.'));
+    this.client.on('revoked', () => {
+      if (!this.#stopped) void this.signOut('This browser was signed out: the number was registered again, or this device was removed from the account.');
+    });
     this.client.on('replaced', () => {
       this.notice = 'Courier is open in another tab or window of this browser; this one stopped.';
       this.#setConnection('offline');
@@ -295,6 +300,11 @@ export class Messenger {
   async signOut(reason?: string): Promise<void> {
     await disablePush(this.client).catch((err: unknown) => console.warn('courier: could not remove the push subscription', err));
     this.stop();
+    // A linked browser that signs out leaves the account's device list (the primary stays: only a
+    // new registration replaces it).
+    if (this.deviceId !== undefined && this.deviceId !== 1) {
+      await this.client.removeDevice(this.deviceId).catch((err: unknown) => console.warn('courier: could not unlink this browser', err));
+    }
     await this.client.close().catch((err: unknown) => console.warn('courier: close failed', err));
     this.#history.close();
     forgetSession(this.userId);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Chat, StoredMessage } from '../history.js';
 import { preview, type Messenger } from '../messenger.js';
 import { PaperclipIcon, SendIcon } from './icons.js';
@@ -17,7 +17,8 @@ export function Composer({ messenger: m, chat, draft, onDraftDone }: { messenger
   const files = useRef<HTMLInputElement>(null);
   const input = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  // Before the browser paints, so what one types next is never overwritten by the draft's text.
+  useLayoutEffect(() => {
     if (draft?.kind === 'edit') setText(draft.text);
     if (draft !== undefined) input.current?.focus();
   }, [draft]);

@@ -3,6 +3,7 @@ import type { Messenger } from '../messenger.js';
 import { useMessenger } from '../use-messenger.js';
 import { ChatList } from './ChatList.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
+import { DevicesDialog } from './DevicesDialog.js';
 import { Conversation } from './Conversation.js';
 import { NewGroupDialog } from './NewGroupDialog.js';
 
@@ -10,6 +11,7 @@ import { NewGroupDialog } from './NewGroupDialog.js';
 export function Main({ messenger }: { messenger: Messenger }) {
   const m = useMessenger(messenger);
   const [newGroup, setNewGroup] = useState(false);
+  const [devices, setDevices] = useState(false);
   const open = m.openChat === undefined ? undefined : m.chats.get(m.openChat);
   const unread = m.chatList.reduce((sum, chat) => sum + chat.unread, 0);
   useEffect(() => {
@@ -34,6 +36,7 @@ export function Main({ messenger }: { messenger: Messenger }) {
             </button>
           )}
           <button type="button" onClick={() => setNewGroup(true)}>New group</button>
+          <button type="button" onClick={() => setDevices(true)}>Devices</button>
           <button type="button" onClick={() => void m.signOut()}>Sign out</button>
         </header>
         <ChatList messenger={m} />
@@ -42,6 +45,7 @@ export function Main({ messenger }: { messenger: Messenger }) {
         {open !== undefined ? <Conversation key={open.id} messenger={m} chat={open} /> : <p class="empty">Choose a chat, or start one with a phone number.</p>}
       </main>
       {newGroup && <NewGroupDialog messenger={m} onClose={() => setNewGroup(false)} />}
+      {devices && <DevicesDialog messenger={m} onClose={() => setDevices(false)} />}
     </div>
   );
 }

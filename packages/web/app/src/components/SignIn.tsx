@@ -4,6 +4,7 @@ import { normalizePhone } from '../format.js';
 import { serverBase } from '../messenger.js';
 import { askForNotifications } from '../notifications.js';
 import type { SavedSession } from '../saved-session.js';
+import { LinkDevice } from './LinkDevice.js';
 
 /** Registration: a phone number, then the code the server sent to it by SMS. */
 export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onSignedIn: (session: SavedSession) => void }) {
@@ -12,6 +13,7 @@ export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onS
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [linking, setLinking] = useState(false);
 
   const run = async (step: () => Promise<void>) => {
     setBusy(true);
@@ -47,6 +49,15 @@ export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onS
     });
   };
 
+  if (linking) {
+    return (
+      <main class="sign-in">
+        <h1>Courier</h1>
+        <LinkDevice onLinked={onSignedIn} onCancel={() => setLinking(false)} />
+      </main>
+    );
+  }
+
   return (
     <main class="sign-in">
       <h1>Courier</h1>
@@ -59,6 +70,9 @@ export function SignIn({ reason, onSignedIn }: { reason: string | undefined; onS
             <input type="tel" autocomplete="tel" placeholder="+15551234567" value={phoneText} onInput={(e) => setPhoneText(e.currentTarget.value)} required autofocus />
           </label>
           <button type="submit" disabled={busy}>Send code</button>
+          <button type="button" class="link" onClick={() => setLinking(true)}>
+            Already use Courier? Link this browser
+          </button>
         </form>
       ) : (
         <form onSubmit={verify}>

@@ -3,6 +3,7 @@ import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from 
 import { CourierError } from '../../../domain/errors.js';
 import type { SendResult } from '../../../ports/store.js';
 import { audienceEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
+import type { DeviceLists } from './sqlite-device-lists.js';
 import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
@@ -19,13 +20,14 @@ type Pair = { sender: string; serverId: string };
 /**
  * The inbox operations, synchronous: each is meant to run inside a transaction (a group commit
  * job), so a throw undoes all it did. Entries addressed to users are spread over their devices
- * (see inbox-targets.ts); seqs come from SeqCounters; an event bound for many inboxes (a message
+ * (see inbox-targets.ts, the device ids from DeviceLists); seqs come from SeqCounters; an event bound for many inboxes (a message
  * to several devices, a group change) is written by one statement.
  */
 export class SqliteInbox {
   constructor(
     private readonly q: SqliteStatements,
     private readonly seqs: SeqCounters,
+    private readonly devices: DeviceLists,
   ) {}
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
@@ -46,15 +48,9 @@ export class SqliteInbox {
   }
 
   append(entries: InboxEntry[]): Appended[] {
-    const devices = new Map<string, number[]>();
-    const devicesOf = (userId: string) => {
-      let ids = devices.get(userId);
-      if (ids === undefined) devices.set(userId, (ids = this.q.deviceIds.all(userId)));
-      return ids;
-    };
     let spread: DeviceEntry[];
     try {
-      spread = spreadOverDevices(entries, devicesOf);
+      spread = spreadOverDevices(entries, (userId) => this.devices.of(userId));
     } catch (err) {
       if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
       throw err;

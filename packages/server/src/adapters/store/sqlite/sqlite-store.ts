@@ -23,6 +23,7 @@ import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyS
 import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
 import { migrate } from './sqlite-schema.js';
+import { DeviceLists } from './sqlite-device-lists.js';
 import { SeqCounters } from './sqlite-seq-counters.js';
 import { prepareStatements, type GroupRow, type SqliteStatements } from './sqlite-statements.js';
 
@@ -38,9 +39,28 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Most writes committed in one transaction. */
   maxBatch?: number;
+  /**
+   * Opens the file for reading only, beside the connection that writes it (the node's event-loop
+   * side, see SqliteWorkerStore): init prepares the statements and migrates nothing; writes fail.
+   */
+  readOnly?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The reads the node runs on its event loop, on a read-only connection of its own, instead of
+ * sending them to the worker thread: short indexed lookups, so a backlog drains without a
+ * hand-over between threads per page. Any method not named here runs on the worker.
+ */
+export const EVENT_LOOP_READS: ReadonlySet<string> = new Set([
+  'readInbox',
+  'lastSeq',
+  'getGroup',
+  'userIdByTokenHash',
+  'existingUsers',
+  'getMedia',
+]);
 
 /**
  * The embedded store: one SQLite file in WAL mode, for a single node. Writes go through a
@@ -55,13 +75,16 @@ export class SqliteStore implements Store {
   #privacy?: PrivacyStatements;
   #inbox?: SqliteInbox;
   #seqs?: SeqCounters;
+  #devices?: DeviceLists;
   #actions?: SqliteMessageActions;
   #push?: SqlitePush;
   #closing?: Promise<void>;
+  readonly #readOnly: boolean;
 
   constructor(options: SqliteStoreOptions) {
-    this.#db = new Database(options.file);
-    const mode = this.#db.pragma('journal_mode = WAL', { simple: true });
+    this.#readOnly = options.readOnly === true;
+    this.#db = new Database(options.file, { readonly: this.#readOnly });
+    const mode = this.#db.pragma(this.#readOnly ? 'journal_mode' : 'journal_mode = WAL', { simple: true });
     if (mode !== 'wal') {
       this.#db.close();
       throw new Error(`SQLite refused WAL mode for ${options.file} (got ${String(mode)})`);
@@ -71,17 +94,21 @@ export class SqliteStore implements Store {
     this.#writes = new GroupCommit(this.#db, {
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
       beforeCommit: () => this.#seqs?.save(),
-      afterRollback: () => this.#seqs?.forget(),
+      afterRollback: () => {
+        this.#seqs?.forget();
+        this.#devices?.forget();
+      },
     });
   }
 
   async init(): Promise<void> {
     if (this.#statements) return;
-    migrate(this.#db);
+    if (!this.#readOnly) migrate(this.#db);
     this.#statements = prepareStatements(this.#db);
     this.#privacy = preparePrivacyStatements(this.#db);
     this.#seqs = new SeqCounters(this.#statements);
-    this.#inbox = new SqliteInbox(this.#statements, this.#seqs);
+    this.#devices = new DeviceLists(this.#statements);
+    this.#inbox = new SqliteInbox(this.#statements, this.#seqs, this.#devices);
     this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
@@ -126,6 +153,7 @@ export class SqliteStore implements Store {
 
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }> {
     return this.#write((q) => {
+      this.#devices!.changed(userId);
       const previous = q.primaryToken.get(userId);
       if (previous === undefined) {
         q.insertAccount.run(userId, now, now);
@@ -193,6 +221,7 @@ export class SqliteStore implements Store {
       const deviceId = q.nextDeviceId.get(userId);
       if (deviceId === undefined) throw new CourierError('unknown_user', `${userId} has no account`, 404);
       q.approveLink.run(userId, deviceId, codeHash);
+      this.#devices!.changed(userId);
       q.insertDevice.run(userId, deviceId, link.name, link.tokenHash, now, now);
       return { outcome: 'approved', deviceId, name: link.name };
     });
@@ -210,6 +239,7 @@ export class SqliteStore implements Store {
     return this.#write((q) => {
       const tokenHash = q.deviceToken.get(device.userId, device.deviceId);
       if (tokenHash === undefined) return undefined;
+      this.#devices!.changed(device.userId);
       q.deleteInbox.run(device.userId, device.deviceId);
       q.deleteDevice.run(device.userId, device.deviceId);
       q.deletePushTarget.run(device.userId, device.deviceId);

@@ -3,7 +3,7 @@ import type { Appended, InboxEntry } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
 import type { Store } from '../../../ports/store.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { EVENT_LOOP_READS, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { receivedError, type WorkerCall, type WorkerReply } from './sqlite-worker-protocol.js';
 
 interface Pending {
@@ -22,11 +22,13 @@ const MAX_GROUP_CHANGE_TRIES = 100;
  * so a method added to SqliteStore needs nothing here, as long as its arguments are plain data.
  * Calls made in one turn of the event loop cross to the worker in one message; answers come back
  * the same way. Only `init`, `close` and `changeGroup` (whose argument is a function) are
- * answered here.
+ * answered here, and the short reads of EVENT_LOOP_READS run here on a read-only connection.
  */
 export class SqliteWorkerStore {
   readonly #options: SqliteStoreOptions;
   #worker: Worker | undefined;
+  /** A read-only connection of this thread's, for EVENT_LOOP_READS. */
+  #reader: SqliteStore | undefined;
   #failure: Error | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
@@ -41,11 +43,16 @@ export class SqliteWorkerStore {
   }
 
   static {
-    // The generic forwarding: every public method of SqliteStore this class does not answer itself.
+    // The generic forwarding: every public method of SqliteStore this class does not answer itself,
+    // to the worker, or for the few reads of EVENT_LOOP_READS to this thread's read-only connection.
     for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       if (name === 'constructor' || Object.hasOwn(SqliteWorkerStore.prototype, name)) continue;
+      const onEventLoop = EVENT_LOOP_READS.has(name);
       Object.defineProperty(SqliteWorkerStore.prototype, name, {
         value(this: SqliteWorkerStore, ...args: unknown[]) {
+          if (onEventLoop && this.#reader !== undefined && this.#closing === undefined) {
+            return (this.#reader as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args);
+          }
           return this.#call(name, args);
         },
         writable: true,
@@ -65,10 +72,17 @@ export class SqliteWorkerStore {
       this.#worker = worker;
     }
     await this.#call('init', []);
+    if (this.#reader === undefined) {
+      // Opened once the worker has migrated the schema, so its statements find every table.
+      const reader = new SqliteStore({ ...this.#options, readOnly: true });
+      await reader.init();
+      this.#reader = reader;
+    }
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#reader?.close();
       const worker = this.#worker;
       if (worker === undefined) return;
       // The worker's close waits for every queued write to commit.
