@@ -30,6 +30,13 @@ describe('server options', () => {
     assert.equal(envName('sms-outbox'), 'COURIER_SMS_OUTBOX');
   });
 
+  it('turns a boolean that defaults to on off with --no-<flag>, and refuses --no- of an unknown flag', () => {
+    assert.equal(parseOptions([], {}).web, true);
+    assert.equal(parseOptions(['--no-web'], {}).web, false);
+    assert.equal(parseOptions(['--no-web', '--no-rate-limits'], {}).noRateLimits, true);
+    assert.throws(() => parseOptions(['--no-bogus'], {}), OptionError);
+  });
+
   it('refuses unknown flags and ill-typed values with a sentence', () => {
     assert.throws(() => parseOptions(['--prot', '1'], {}), OptionError);
     assert.throws(() => parseOptions(['--port', 'eighty'], {}), /whole number/);

@@ -83,7 +83,7 @@ function camel(flag: string): string {
 }
 
 /**
- * Parses `--flag value`, `--flag=value` and `--flag` (booleans) with node's `util.parseArgs`, as
+ * Parses `--flag value`, `--flag=value`, `--flag` and `--no-flag` (booleans) with node's `util.parseArgs`, as
  * the CLI does; flags win over COURIER_* variables. Anything wrong is an OptionError.
  */
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
@@ -108,7 +108,17 @@ function parseFlags(argv: string[]): Record<string, string | boolean | undefined
     optionSpecs.map((spec) => [spec.flag, { type: spec.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
   );
   try {
-    return parseArgs({ args: argv, options: config, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const values: Record<string, string | boolean | undefined> = {
+      ...parseArgs({ args: argv, options: config, strict: true, allowPositionals: false, allowNegative: true }).values,
+    };
+    // A flag spelled `--no-x` (the contract's `--no-rate-limits`) comes back as the negation of `x`.
+    for (const [flag, value] of Object.entries(values)) {
+      if (typeof value === 'boolean' && !(flag in config) && `no-${flag}` in config) {
+        values[`no-${flag}`] = !value;
+        delete values[flag];
+      }
+    }
+    return values;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === undefined || !code.startsWith('ERR_PARSE_ARGS_')) throw err;
