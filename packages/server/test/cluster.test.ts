@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Cluster, type ClusterNode } from './support/cluster.js';
-import { newPhone, postJson, type Account } from './support/registration.js';
+import { newPhone, postJson } from './support/registration.js';
 import { WsClient, type Frame } from './support/ws-client.js';
 
 describe('a cluster of three nodes behind HAProxy', () => {
@@ -17,7 +17,6 @@ describe('a cluster of three nodes behind HAProxy', () => {
   let n1: ClusterNode;
   let n2: ClusterNode;
   let n3: ClusterNode;
-  const open: WsClient[] = [];
 
   before(async () => {
     cluster = await Cluster.start({ nodes: 3 });
@@ -25,15 +24,8 @@ describe('a cluster of three nodes behind HAProxy', () => {
   });
 
   after(async () => {
-    for (const client of open) client.socket.terminate();
     await cluster?.close();
   });
-
-  async function connect(where: { wsUrl: string }, account: Account): Promise<WsClient> {
-    const client = await WsClient.connect(where.wsUrl, account.token);
-    open.push(client);
-    return client;
-  }
 
   /** Waits for receipts of `status` until they cover every one of `serverIds`. */
   async function receiptsCovering(client: WsClient, status: string, serverIds: string[]): Promise<Frame[]> {
@@ -50,8 +42,8 @@ describe('a cluster of three nodes behind HAProxy', () => {
   it('carries a message from node 1 to node 2, with sent, delivered and read', async () => {
     const alice = await cluster.register(n1.url);
     const bob = await cluster.register(n2.url);
-    const a = await connect(n1, alice);
-    const b = await connect(n2, bob);
+    const a = await cluster.connect(n1, alice);
+    const b = await cluster.connect(n2, bob);
     assert.equal((await cluster.holderOf(alice.userId))?.name, 'node1');
     assert.equal((await cluster.holderOf(bob.userId))?.name, 'node2');
 
@@ -85,12 +77,12 @@ describe('a cluster of three nodes behind HAProxy', () => {
   it('stores messages for a device that is offline and delivers them on whichever node it connects to', async () => {
     const alice = await cluster.register(n1.url);
     const bob = await cluster.register(n2.url);
-    const a = await connect(n1, alice);
+    const a = await cluster.connect(n1, alice);
     const serverIds: string[] = [];
     for (let i = 0; i < 5; i++) a.send({ type: 'send', id: `off-${i}`, to: bob.userId, body: `offline ${i}` });
     for (const sent of await a.take('sent', 5)) serverIds.push(sent.serverId);
 
-    const b = await connect(n3, bob);
+    const b = await cluster.connect(n3, bob);
     const messages = await b.take('message', 5);
     assert.deepEqual(messages.map((m) => m.body).sort(), [0, 1, 2, 3, 4].map((i) => `offline ${i}`));
     assert.deepEqual(new Set(messages.map((m) => m.serverId)), new Set(serverIds));
@@ -99,25 +91,25 @@ describe('a cluster of three nodes behind HAProxy', () => {
 
     // Delivered means deleted: a new connection, on yet another node, gets nothing again.
     await b.close();
-    const again = await connect(n1, bob);
+    const again = await cluster.connect(n1, bob);
     assert.deepEqual(await again.quietFor(300, 'message'), []);
   });
 
   it('revokes across nodes: registering again on node 2 closes the socket held on node 1 with 4001', async () => {
     const phone = newPhone();
     const first = await cluster.register(n1.url, phone);
-    const old = await connect(n1, first);
+    const old = await cluster.connect(n1, first);
     const second = await cluster.register(n2.url, phone);
     assert.equal((await old.closed).code, 4001);
 
     // The old token is refused everywhere, the new one works everywhere.
     const stale = await WsClient.open(n3.wsUrl);
-    open.push(stale);
+    cluster.track(stale);
     stale.send({ type: 'auth', token: first.token });
     assert.equal((await stale.closed).code, 4001);
     const refused = await fetch(`${n3.url}/v1/groups/nope`, { headers: { authorization: `Bearer ${first.token}` } });
     assert.equal(refused.status, 401);
-    const fresh = await connect(n3, second);
+    const fresh = await cluster.connect(n3, second);
     fresh.send({ type: 'ping' });
     await fresh.next((f) => f.type === 'pong');
   });
@@ -125,13 +117,13 @@ describe('a cluster of three nodes behind HAProxy', () => {
   it('replaces across nodes: the same device connecting to node 2 closes its socket on node 1 with 4002', async () => {
     const dave = await cluster.register(n1.url);
     const alice = await cluster.register(n3.url);
-    const onNode1 = await connect(n1, dave);
-    const onNode2 = await connect(n2, dave);
+    const onNode1 = await cluster.connect(n1, dave);
+    const onNode2 = await cluster.connect(n2, dave);
     assert.equal((await onNode1.closed).code, 4002);
     assert.equal((await cluster.holderOf(dave.userId))?.name, 'node2');
 
     // Messages now reach the new connection.
-    const a = await connect(n3, alice);
+    const a = await cluster.connect(n3, alice);
     a.send({ type: 'send', id: 'r-1', to: dave.userId, body: 'to the new socket' });
     const message = await onNode2.next((f) => f.type === 'message');
     assert.equal(message.body, 'to the new socket');
@@ -144,7 +136,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
       const device = await cluster.register(n1.url);
       const stale = await WsClient.open(n1.wsUrl);
       const live = await WsClient.open(n2.wsUrl);
-      open.push(stale, live);
+      cluster.track(stale, live);
       stale.send({ type: 'auth', token: device.token });
       stale.socket.close();
       // Whichever node's claim lands first, the socket opened last (live) keeps the device.
@@ -161,7 +153,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
     const device = await cluster.register(n1.url);
     const older = await WsClient.open(n1.wsUrl);
     const newer = await WsClient.open(n2.wsUrl);
-    open.push(older, newer);
+    cluster.track(older, newer);
     newer.send({ type: 'auth', token: device.token });
     await newer.next((f) => f.type === 'ready');
     older.send({ type: 'auth', token: device.token });
@@ -175,17 +167,17 @@ describe('a cluster of three nodes behind HAProxy', () => {
     const eve = await cluster.register(n1.url);
     const frank = await cluster.register(n2.url);
     const gus = await cluster.register(n3.url);
-    const e = await connect(n1, eve);
+    const e = await cluster.connect(n1, eve);
     e.send({ type: 'presence.subscribe', users: [frank.userId] });
     const initially = await e.next((f) => f.type === 'presence' && f.user === frank.userId);
     assert.equal(initially.online, false);
 
-    const f = await connect(n2, frank);
+    const f = await cluster.connect(n2, frank);
     const online = await e.next((fr) => fr.type === 'presence' && fr.user === frank.userId);
     assert.equal(online.online, true);
 
     // A subscriber on a third node gets the state from the shared directory.
-    const g = await connect(n3, gus);
+    const g = await cluster.connect(n3, gus);
     g.send({ type: 'presence.subscribe', users: [frank.userId] });
     const snapshot = await g.next((fr) => fr.type === 'presence' && fr.user === frank.userId);
     assert.equal(snapshot.online, true);
@@ -208,9 +200,9 @@ describe('a cluster of three nodes behind HAProxy', () => {
     const created = await postJson(`${n1.url}/v1/groups`, { name: 'spread', members: [m2!.userId, m3!.userId] }, { authorization: `Bearer ${owner!.token}` });
     assert.equal(created.status, 201);
     const groupId = created.body.groupId as string;
-    const o = await connect(n1, owner!);
-    const c2 = await connect(n2, m2!);
-    const c3 = await connect(n3, m3!);
+    const o = await cluster.connect(n1, owner!);
+    const c2 = await cluster.connect(n2, m2!);
+    const c3 = await cluster.connect(n3, m3!);
     o.send({ type: 'send', id: 'g-1', to: groupId, body: 'to everyone' });
     const sent = await o.next((f) => f.type === 'sent' && f.id === 'g-1');
     for (const member of [c2, c3]) {
@@ -229,8 +221,8 @@ describe('a cluster of three nodes behind HAProxy', () => {
     assert.equal(ready.status, 200);
     const alice = await cluster.register();
     const bob = await cluster.register();
-    const a = await connect(cluster, alice);
-    const b = await connect(cluster, bob);
+    const a = await cluster.connect(cluster, alice);
+    const b = await cluster.connect(cluster, bob);
 
     // Several chunks of the PostgreSQL media store, and not a multiple of one.
     const bytes = randomBytes(600_000);
@@ -292,8 +284,8 @@ describe('a cluster of three nodes behind HAProxy', () => {
   it('stops a node gracefully: 1012 to its sockets, answered sends kept, directory entries removed, exit 0, out of rotation', async () => {
     const alice = await cluster.register(n1.url);
     const bob = await cluster.register(n1.url);
-    const a = await connect(n3, alice);
-    const b = await connect(n3, bob);
+    const a = await cluster.connect(n3, alice);
+    const b = await cluster.connect(n3, bob);
     assert.ok((await cluster.directoryEntriesOf(n3)).length >= 2);
 
     // Sends still arriving while the node drains: the ones answered must all be kept.
@@ -310,7 +302,7 @@ describe('a cluster of three nodes behind HAProxy', () => {
 
     const answered = new Set(a.frames.filter((f) => f.type === 'sent').map((f) => f.id as string));
     answered.add(firstSent.id as string);
-    const again = await connect(cluster, bob);
+    const again = await cluster.connect(cluster, bob);
     assert.notEqual((await cluster.holderOf(bob.userId))?.name, 'node3', 'HAProxy sends no one to the stopped node');
     const received = new Set<string>();
     for (;;) {

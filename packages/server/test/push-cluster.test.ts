@@ -19,7 +19,6 @@ describe('push in a cluster of two nodes', () => {
   let cluster: Cluster;
   let n1: ClusterNode;
   let n2: ClusterNode;
-  const open: WsClient[] = [];
   let counter = 0;
 
   before(async () => {
@@ -33,18 +32,11 @@ describe('push in a cluster of two nodes', () => {
   });
 
   after(async () => {
-    for (const client of open) client.socket.terminate();
     await cluster?.close();
     delete process.env.NODE_EXTRA_CA_CERTS;
     await service?.close();
     await rm(dir, { recursive: true, force: true });
   });
-
-  async function connect(where: ClusterNode, account: Account): Promise<WsClient> {
-    const client = await WsClient.connect(where.wsUrl, account.token);
-    open.push(client);
-    return client;
-  }
 
   async function subscribed(where: ClusterNode) {
     const account = await cluster.register(where.url);
@@ -73,8 +65,8 @@ describe('push in a cluster of two nodes', () => {
 
   it('messages stored at once on both nodes for one offline device give one wake', async () => {
     const offline = await subscribed(n2);
-    const alice = await connect(n1, await cluster.register(n1.url));
-    const carol = await connect(n2, await cluster.register(n2.url));
+    const alice = await cluster.connect(n1, await cluster.register(n1.url));
+    const carol = await cluster.connect(n2, await cluster.register(n2.url));
     await Promise.all([send(alice, offline.account), send(carol, offline.account), send(alice, offline.account), send(carol, offline.account)]);
     await service.until(() => service.pushesTo(offline.subscription.id).length > 0, 'the wake');
     await marker(alice);
@@ -87,8 +79,8 @@ describe('push in a cluster of two nodes', () => {
 
   it('a device online on the other node gets no push', async () => {
     const bob = await subscribed(n1);
-    const bobClient = await connect(n2, bob.account);
-    const alice = await connect(n1, await cluster.register(n1.url));
+    const bobClient = await cluster.connect(n2, bob.account);
+    const alice = await cluster.connect(n1, await cluster.register(n1.url));
     await send(alice, bob.account, 'while online elsewhere');
     await bobClient.next((f) => f.type === 'message' && f.body === 'while online elsewhere');
     await marker(alice);

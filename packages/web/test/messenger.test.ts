@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { CourierServer } from './support/courier-server.js';
-import { messages, newPerson, openChat, seeMessage, sendMessage, startChat, type Person } from './support/person.js';
+import { createGroup, messages, newPerson, openChat, seeMessage, sendMessage, startChat, type Person } from './support/person.js';
 import { gradientPng } from './support/png.js';
 
 describe('the web client', { timeout: 180_000 }, () => {
@@ -195,12 +195,7 @@ describe('the web client', { timeout: 180_000 }, () => {
 
   it('lets three people talk in a group and the admin remove one', async () => {
     const carol = await newPerson(browser, server);
-    await alice.page.getByRole('button', { name: 'New group' }).click();
-    const dialog = alice.page.getByRole('dialog', { name: 'New group' });
-    await dialog.getByLabel('Group name').fill('Weekend trip');
-    await dialog.getByLabel('Members').fill(`${bob.phone}, ${carol.phone}`);
-    await dialog.getByRole('button', { name: 'Create group' }).click();
-    await alice.page.getByRole('heading', { name: 'Weekend trip' }).waitFor();
+    await createGroup(alice.page, 'Weekend trip', [bob.phone, carol.phone]);
     await sendMessage(alice.page, 'Who brings the tent?');
     await seeMessage(alice.page, /^You: Who brings the tent\?, .*, delivered$/);
 

@@ -6,7 +6,7 @@ import { argv } from 'node:process';
 import { join } from 'node:path';
 import { launchChromium } from './support/chromium.js';
 import { CourierServer } from './support/courier-server.js';
-import { messages, newPerson, openChat, seeMessage, sendMessage, startChat } from './support/person.js';
+import { createGroup, messages, newPerson, openChat, seeMessage, sendMessage, startChat } from './support/person.js';
 import { gradientPng } from './support/png.js';
 
 const out = argv[2] ?? 'docs';
@@ -52,12 +52,7 @@ try {
   await alice.page.screenshot({ path: join(out, 'web-chat.png') });
   await bob.page.screenshot({ path: join(out, 'web-phone.png') });
 
-  await alice.page.getByRole('button', { name: 'New group' }).click();
-  const dialog = alice.page.getByRole('dialog', { name: 'New group' });
-  await dialog.getByLabel('Group name').fill('Weekend trip');
-  await dialog.getByLabel('Members').fill(`${bob.phone}, ${carol.phone}`);
-  await dialog.getByRole('button', { name: 'Create group' }).click();
-  await alice.page.getByRole('heading', { name: 'Weekend trip' }).waitFor();
+  await createGroup(alice.page, 'Weekend trip', [bob.phone, carol.phone]);
   await sendMessage(alice.page, 'Packing list: tent, stove, snacks');
   await openChat(carol.page, /Weekend trip/);
   await sendMessage(carol.page, 'I will bring snacks');

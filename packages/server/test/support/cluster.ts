@@ -12,6 +12,7 @@ import { directoryKey } from '../../src/adapters/bus/redis/redis-bus.js';
 import { createTestDatabase } from './postgres-database.js';
 import { register, type Account } from './registration.js';
 import { spawnNode, type SpawnedNode } from './spawned-node.js';
+import { WsClient } from './ws-client.js';
 
 /** The HAProxy configuration the repo ships; the cluster runs it with its ports rewritten. */
 export const haproxyTemplate = fileURLToPath(new URL('../../../../../deploy/haproxy.cfg', import.meta.url));
@@ -66,6 +67,8 @@ export class Cluster {
   readonly haproxyOutput: string[] = [];
   private lbPort = 0;
   private statsPort = 0;
+  /** Test sockets, terminated before the nodes stop so that no test leaves one open. */
+  private readonly clients: WsClient[] = [];
 
   private constructor(
     readonly databaseUrl: string,
@@ -237,8 +240,20 @@ export class Cluster {
     return [...nodes, `--- haproxy\n${this.haproxyOutput.slice(-30).join('\n')}`].join('\n');
   }
 
-  /** Stops HAProxy and every node, and removes the database, the Redis keys and the files. */
+  /** An authenticated socket of `account` on a node (or on the balancer), closed by `close()`. */
+  async connect(where: { wsUrl: string }, account: { token: string }): Promise<WsClient> {
+    return this.track(await WsClient.connect(where.wsUrl, account.token))[0]!;
+  }
+
+  /** Hands sockets the test opened itself to `close()`. */
+  track(...clients: WsClient[]): WsClient[] {
+    this.clients.push(...clients);
+    return clients;
+  }
+
+  /** Closes the test sockets, stops HAProxy and every node, and removes the database, the Redis keys and the files. */
   async close(): Promise<void> {
+    for (const client of this.clients) client.socket.terminate();
     if (this.haproxy !== undefined) {
       this.haproxy.kill('SIGTERM');
       await this.haproxyExited;

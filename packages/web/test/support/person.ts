@@ -38,6 +38,16 @@ export async function openChat(page: Page, name: string | RegExp): Promise<void>
   await page.getByRole('heading', { name }).waitFor();
 }
 
+/** Makes a group through the "New group" dialog, as its creator, and waits for its conversation. */
+export async function createGroup(page: Page, name: string, memberPhones: string[]): Promise<void> {
+  await page.getByRole('button', { name: 'New group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New group' });
+  await dialog.getByLabel('Group name').fill(name);
+  await dialog.getByLabel('Members').fill(memberPhones.join(', '));
+  await dialog.getByRole('button', { name: 'Create group' }).click();
+  await page.getByRole('heading', { name }).waitFor();
+}
+
 export async function sendMessage(page: Page, text: string): Promise<void> {
   await page.getByRole('textbox', { name: 'Message' }).fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
