@@ -100,6 +100,11 @@ export class Session {
     return this.device?.userId;
   }
 
+  /** Authenticated and holding its device: frames and signals are served. */
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
   /** Events waiting for this device: not yet pushed, or pushed and not acked. */
   get queueLength(): number {
     return this.pump.queueLength;
@@ -154,16 +159,17 @@ export class Session {
     this.sendError(error.code, error.message, ref);
   }
 
+  /** A signal the bus addressed to this connection. */
   onSignal(signal: DeviceSignal): void {
+    // Also while the auth that claimed the device is still finishing: a newer connection that
+    // claimed it meanwhile must not find this one turning ready beside it.
+    if (signal.kind === 'replaced') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
     if (this.state !== 'ready') return;
     switch (signal.kind) {
       case 'events':
         return this.pump.offer(signal.events);
       case 'frame':
         return this.sendFrame(signal.frame);
-      case 'replaced':
-        if (signal.connectionId === this.connection.id) this.close(CloseCodes.replaced, 'replaced by a newer connection');
-        return;
       case 'revoked':
         if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
         return;
@@ -214,18 +220,12 @@ export class Session {
     this.device = device;
     this.tokenHash = identity.tokenHash;
     this.log = this.log.child({ user: device.userId, device: device.deviceId });
-    const newer = this.deps.registry.get(device);
-    if (newer !== undefined && newer.connection.id > this.connection.id) {
-      // This socket was opened before the one that already holds the device here.
-      this.close(CloseCodes.replaced, 'replaced by a newer connection');
-      return;
-    }
-    const previous = this.deps.registry.authenticate(device, this);
-    previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
     const latestSeq = await this.deps.messaging.lastSeq(device);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
+    // The directory decides, on one node as across nodes: an older connection of the device
+    // (here or elsewhere) gets a `replaced` signal, and a newer one keeps the device.
     if (!(await this.deps.presence.connect(device, this.connection.id))) {
-      // A newer connection of this device (on another node) won the race to the directory.
+      // A newer connection of this device holds it, on this node or another.
       this.close(CloseCodes.replaced, 'replaced by a newer connection');
       return;
     }
