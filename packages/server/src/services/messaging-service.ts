@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DeviceAddress } from '../domain/device.js';
 import type { Appended, DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
@@ -7,6 +6,7 @@ import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 import { isMediaType } from './media-type.js';
 import { notifyAppended } from './notifier.js';
+import { newServerId } from '../domain/server-id.js';
 
 export interface OutgoingMessage {
   id: string;
@@ -69,7 +69,7 @@ export class MessagingService {
       recipients,
       fromDevice: sender.deviceId,
       message: {
-        serverId: randomUUID(),
+        serverId: newServerId(),
         id: message.id,
         from,
         to: message.to,
