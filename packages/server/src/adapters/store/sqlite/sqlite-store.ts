@@ -160,7 +160,9 @@ export class SqliteStore implements Store {
         q.insertDevice.run(userId, PRIMARY_DEVICE_ID, PRIMARY_DEVICE_NAME, tokenHash, now, now);
         return { revoked: [] };
       }
-      const revoked: RevokedDevice[] = [{ deviceId: PRIMARY_DEVICE_ID, tokenHash: previous }, ...q.linkedDevices.all(userId)];
+      // An unchanged primary token did not die: naming it would close the sockets it just opened.
+      const primary: RevokedDevice[] = previous === tokenHash ? [] : [{ deviceId: PRIMARY_DEVICE_ID, tokenHash: previous }];
+      const revoked: RevokedDevice[] = [...primary, ...q.linkedDevices.all(userId)];
       q.deleteLinkedInboxes.run(userId);
       q.deleteLinkedDevices.run(userId);
       // The old phone must not be woken for the new one's messages.
