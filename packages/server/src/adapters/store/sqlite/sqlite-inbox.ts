@@ -165,8 +165,9 @@ export class SqliteInbox {
 
 /** A placed send with its events, as the Store port answers it: `event` is what was stored. */
 export function withEvents(event: NewEvent, send: PlacedSend): SendResult {
-  const { placed, ...answer } = send;
-  return { ...answer, appended: placed.map(([userId, deviceId, seq]) => ({ userId, deviceId, event: { ...event, seq } as DurableEvent })) };
+  const appended: Appended[] = [];
+  for (const [userId, deviceId, seq] of send.placed) appended.push({ userId, deviceId, event: { ...event, seq } as DurableEvent });
+  return { serverId: send.serverId, ts: send.ts, duplicate: send.duplicate, appended };
 }
 
 /** An event read back from its row. */
