@@ -66,7 +66,7 @@ export class SqliteInbox {
     for (const { run, seqs, payload } of this.#write(entries)) {
       // Parsed back once per event, so that what we answer is exactly what readInbox will give.
       const stored = JSON.parse(payload) as NewEvent;
-      run.forEach(({ userId, deviceId }, i) => appended.push({ userId, deviceId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
+      run.forEach(({ userId, deviceId }, i) => appended.push({ userId, deviceId, event: { seq: seqs[i]!, ...stored } as DurableEvent }));
     }
     return appended;
   }
@@ -166,13 +166,13 @@ export class SqliteInbox {
 /** A placed send with its events, as the Store port answers it: `event` is what was stored. */
 export function withEvents(event: NewEvent, send: PlacedSend): SendResult {
   const appended: Appended[] = [];
-  for (const [userId, deviceId, seq] of send.placed) appended.push({ userId, deviceId, event: { ...event, seq } as DurableEvent });
+  for (const [userId, deviceId, seq] of send.placed) appended.push({ userId, deviceId, event: { seq, ...event } as DurableEvent });
   return { serverId: send.serverId, ts: send.ts, duplicate: send.duplicate, appended };
 }
 
 /** An event read back from its row. */
 export function storedEvent(seq: number, payload: string): DurableEvent {
-  return { ...(JSON.parse(payload) as NewEvent), seq } as DurableEvent;
+  return { seq, ...(JSON.parse(payload) as NewEvent) } as DurableEvent;
 }
 
 /** A pair of users in the order the contacts table keeps it. */
