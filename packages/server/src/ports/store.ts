@@ -57,7 +57,8 @@ export interface Store {
    * use). In the same transaction every earlier token of the account stops working: the linked
    * devices are removed with their inboxes; the primary's inbox is kept; every push target of the
    * account is dropped (the old phone must not be woken). Answers the devices
-   * whose tokens died (the primary's old one included).
+   * whose tokens died (the primary's old one included, unless `tokenHash` is that same token).
+   * Device ids keep counting: a device linked later never gets a revoked device's id.
    */
   registerPrimary(userId: string, tokenHash: string, now: number): Promise<{ revoked: RevokedDevice[] }>;
   deviceByTokenHash(tokenHash: string): Promise<DeviceAddress | undefined>;
@@ -236,7 +237,10 @@ export interface Store {
 
   // Housekeeping and gauges ---------------------------------------------------
 
-  /** Deletes expired codes and links, and idempotency keys, read trackers and message facts older than their time. */
+  /**
+   * Deletes codes expired at or before `now` (those takeCodeTry refuses), links expired longer
+   * than their time, and idempotency keys, read trackers and message facts older than theirs.
+   */
   sweep(now: number, keepFor: RetentionTimes): Promise<void>;
   /** Undelivered events in all inboxes, and the time of the oldest (undefined when none). */
   backlog(): Promise<{ events: number; oldestTs?: number }>;

@@ -720,6 +720,16 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.equal((await store.getCode('+15550000002'))?.codeHash, 'h');
       });
 
+      test('a code is swept from the moment it expires, when takeCodeTry refuses it', async ({ store }) => {
+        const phone = '+15550000003';
+        await store.saveCode({ phone, codeHash: 'h', expiresAt: T0 + 1000, tries: 0 });
+        await store.saveCode({ phone: '+15550000004', codeHash: 'h', expiresAt: T0 + 1001, tries: 0 });
+        assert.equal(await store.takeCodeTry(phone, T0 + 1000, 5), undefined, 'expired at its expiry time');
+        await store.sweep(T0 + 1000, RETENTION);
+        assert.equal(await store.getCode(phone), undefined);
+        assert.equal((await store.getCode('+15550000004'))?.expiresAt, T0 + 1001, 'a code of the next millisecond stays');
+      });
+
       test('forgets idempotency keys after their time: a resend then appends again', async ({ store }) => {
         await register(store, A, B);
         const first = message(A, B);

@@ -204,6 +204,21 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       assert.equal(await store.pushTarget(A, 2), undefined);
     });
 
+    test('registering the phone again with the unchanged token revokes nothing, and new devices never reuse a revoked id', async (store) => {
+      await register(store, A, B);
+      const a2 = await linkDevice(store, A, 'a2');
+      assert.deepEqual((await store.registerPrimary(A, 'new-primary-token', T0 + 100)).revoked.map((r) => r.deviceId).sort(), [1, a2.deviceId]);
+      // A repeated call (the same token hash again) must not name the live token as revoked: the
+      // bus would close the sockets that just authenticated with it.
+      assert.deepEqual((await store.registerPrimary(A, 'new-primary-token', T0 + 200)).revoked, []);
+      assert.deepEqual(await store.deviceByTokenHash('new-primary-token'), d(A));
+
+      const again = await linkDevice(store, A, 'after');
+      assert.equal(again.deviceId, a2.deviceId + 1, 'device ids keep counting: a revoked id names no new device');
+      const sent = await store.sendMessage(message(B, A), [A], 1);
+      assert.deepEqual(sent.appended.map((a) => [a.deviceId, a.event.seq]), [[1, 1], [again.deviceId, 1]]);
+    });
+
     test('last seen: per device and per account', async (store) => {
       await register(store, A);
       const a2 = await linkDevice(store, A, 'a2');

@@ -151,6 +151,7 @@ export class PostgresStore implements Store {
         [userId, PRIMARY_DEVICE_ID, tokenHash, now],
       );
       return {
+        // An unchanged primary token did not die: naming it would close the sockets it just opened.
         revoked: rows
           .filter((row) => !(row.device_id === PRIMARY_DEVICE_ID && row.token_hash === tokenHash))
           .map((row) => ({ deviceId: row.device_id, tokenHash: row.token_hash })),

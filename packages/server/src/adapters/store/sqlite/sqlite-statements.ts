@@ -265,7 +265,8 @@ export function prepareStatements(db: Database.Database) {
       'DELETE FROM media_access WHERE at < ? AND NOT EXISTS (SELECT 1 FROM media m WHERE m.hash = media_access.hash)',
     ),
 
-    sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at < ?'),
+    // Expired at or before now, as takeCodeTry counts it.
+    sweepCodes: stmt<[number]>('DELETE FROM codes WHERE expires_at <= ?'),
     sweepIdempotency: stmt<[number]>('DELETE FROM idempotency WHERE ts < ?'),
     sweepReadTracking: stmt<[number]>('DELETE FROM read_tracking WHERE ts < ?'),
     sweepLinks: stmt<[number]>('DELETE FROM device_links WHERE expires_at < ?'),
