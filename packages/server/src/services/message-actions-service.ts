@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DeviceAddress } from '../domain/device.js';
 import { CourierError } from '../domain/errors.js';
 import type { NewActionEvent } from '../domain/events.js';
@@ -6,6 +5,7 @@ import { authoriseAction, isOneGrapheme, type ActionKind, type ActionWindows } f
 import type { Store } from '../ports/store.js';
 import type { ActionFrame } from '../session/client-frames.js';
 import type { MessagingService, SentAnswer } from './messaging-service.js';
+import { newServerId } from '../domain/server-id.js';
 
 /** An action ready to store, or the answer already given to its client id. */
 export type CheckedAction = { repeat: SentAnswer } | { action: NewActionEvent; recipients: string[]; fromDevice: number };
@@ -45,7 +45,7 @@ export class MessageActionsService {
     const ts = this.now();
     authoriseAction(kind, from, frame.to, await this.messages.messageFacts(frame.target), ts, this.windows);
     const { recipients, group } = await this.audienceOf(from, frame.to);
-    const common = { serverId: randomUUID(), id: frame.id, from, to: frame.to, ts, target: frame.target, ...(group === undefined ? {} : { group }) };
+    const common = { serverId: newServerId(), id: frame.id, from, to: frame.to, ts, target: frame.target, ...(group === undefined ? {} : { group }) };
     const action: NewActionEvent =
       frame.type === 'edit'
         ? { type: 'edit', ...common, body: frame.body }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DeviceAddress } from '../domain/device.js';
 import type { Appended, DurableEvent, MediaRef, MessageEvent } from '../domain/events.js';
@@ -7,6 +6,7 @@ import type { Bus } from '../ports/bus.js';
 import type { Store } from '../ports/store.js';
 import { isMediaType } from './media-type.js';
 import { notifyAppended } from './notifier.js';
+import { newServerId } from '../domain/server-id.js';
 
 export interface OutgoingMessage {
   id: string;
@@ -65,22 +65,15 @@ export class MessagingService {
     const from = sender.userId;
     const { recipients, group } = await this.audience(from, message.to);
     if (message.media !== undefined) await this.checkMedia(message.media);
-    return {
-      recipients,
-      fromDevice: sender.deviceId,
-      message: {
-        serverId: randomUUID(),
-        id: message.id,
-        from,
-        to: message.to,
-        ts: this.now(),
-        ...(message.body === undefined ? {} : { body: message.body }),
-        ...(message.media === undefined ? {} : { media: message.media }),
-        ...(group === undefined ? {} : { group }),
-        ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
-        ...(message.expiresIn === undefined ? {} : { expiresIn: message.expiresIn }),
-      },
-    };
+    // Optional fields are set only when present (stored and sent without undefined keys), by
+    // assignment rather than spreads: this runs for every message.
+    const stored: CheckedMessage['message'] = { serverId: newServerId(), id: message.id, from, to: message.to, ts: this.now() };
+    if (message.body !== undefined) stored.body = message.body;
+    if (message.media !== undefined) stored.media = message.media;
+    if (group !== undefined) stored.group = group;
+    if (message.replyTo !== undefined) stored.replyTo = message.replyTo;
+    if (message.expiresIn !== undefined) stored.expiresIn = message.expiresIn;
+    return { recipients, fromDevice: sender.deviceId, message: stored };
   }
 
   /**

@@ -80,25 +80,40 @@ export class InboxPump {
       this.rerun = true;
       return;
     }
-    void this.run();
+    this.running = true;
+    this.resume();
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
+  /**
+   * Pushes synchronously while events are at hand, and goes asynchronous only to read the store:
+   * a live device's signalled events (nearly every push) cost no promise.
+   */
+  private resume(): void {
     try {
       do {
         this.rerun = false;
-        await this.pushWhilePossible();
+        if (this.pushWhilePossible() === 'read') {
+          this.readPage().then(this.resumeAfterRead, this.readFailed);
+          return;
+        }
       } while (this.rerun && this.io.canPush());
     } catch (err) {
-      this.mustRead = true;
-      this.io.onReadError(err);
-    } finally {
-      this.running = false;
+      this.readFailed(err);
+      return;
     }
+    this.running = false;
   }
 
-  private async pushWhilePossible(): Promise<void> {
+  private readonly resumeAfterRead = (): void => this.resume();
+
+  private readonly readFailed = (err: unknown): void => {
+    this.mustRead = true;
+    this.io.onReadError(err);
+    this.running = false;
+  };
+
+  /** Pushes the events at hand; 'read' when the store must be read before more can be pushed. */
+  private pushWhilePossible(): 'done' | 'read' {
     while (this.io.canPush()) {
       const next = this.pending.shift();
       if (next !== undefined) {
@@ -112,9 +127,10 @@ export class InboxPump {
         this.lastPushed = next.seq;
         continue;
       }
-      if (!this.mustRead && this.latestKnown <= this.lastPushed) return;
-      await this.readPage();
+      if (!this.mustRead && this.latestKnown <= this.lastPushed) return 'done';
+      return 'read';
     }
+    return 'done';
   }
 
   private async readPage(): Promise<void> {

@@ -100,6 +100,11 @@ export class Session {
     return this.device?.userId;
   }
 
+  /** Authenticated and holding its device: frames and signals are served. */
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
   /** Events waiting for this device: not yet pushed, or pushed and not acked. */
   get queueLength(): number {
     return this.pump.queueLength;
@@ -154,16 +159,17 @@ export class Session {
     this.sendError(error.code, error.message, ref);
   }
 
+  /** A signal the bus addressed to this connection. */
   onSignal(signal: DeviceSignal): void {
+    // Also while the auth that claimed the device is still finishing: a newer connection that
+    // claimed it meanwhile must not find this one turning ready beside it.
+    if (signal.kind === 'replaced') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
     if (this.state !== 'ready') return;
     switch (signal.kind) {
       case 'events':
         return this.pump.offer(signal.events);
       case 'frame':
         return this.sendFrame(signal.frame);
-      case 'replaced':
-        if (signal.connectionId === this.connection.id) this.close(CloseCodes.replaced, 'replaced by a newer connection');
-        return;
       case 'revoked':
         if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
         return;
@@ -214,18 +220,12 @@ export class Session {
     this.device = device;
     this.tokenHash = identity.tokenHash;
     this.log = this.log.child({ user: device.userId, device: device.deviceId });
-    const newer = this.deps.registry.get(device);
-    if (newer !== undefined && newer.connection.id > this.connection.id) {
-      // This socket was opened before the one that already holds the device here.
-      this.close(CloseCodes.replaced, 'replaced by a newer connection');
-      return;
-    }
-    const previous = this.deps.registry.authenticate(device, this);
-    previous?.close(CloseCodes.replaced, 'replaced by a newer connection');
     const latestSeq = await this.deps.messaging.lastSeq(device);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
+    // The directory decides, on one node as across nodes: an older connection of the device
+    // (here or elsewhere) gets a `replaced` signal, and a newer one keeps the device.
     if (!(await this.deps.presence.connect(device, this.connection.id))) {
-      // A newer connection of this device (on another node) won the race to the directory.
+      // A newer connection of this device holds it, on this node or another.
       this.close(CloseCodes.replaced, 'replaced by a newer connection');
       return;
     }
@@ -255,36 +255,36 @@ export class Session {
    * was not taken and sends it again later with the same id; nothing is lost and the node's
    * memory stays bounded.
    */
-  private async submit(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
+  private submit(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
     if (this.sendsInFlight >= this.deps.settings.maxSendsInFlight) {
-      return this.sendError('too_many_in_flight', `At most ${this.deps.settings.maxSendsInFlight} sends may wait for their answer; send this one again after the next sent.`, id);
+      this.sendError('too_many_in_flight', `At most ${this.deps.settings.maxSendsInFlight} sends may wait for their answer; send this one again after the next sent.`, id);
+      return Promise.resolve();
     }
     this.sendsInFlight++;
-    try {
-      await this.submitNow(id, check);
-    } finally {
-      this.sendsInFlight--;
-    }
-  }
-
-  /**
-   * A send or an action: `check` runs after the previous frame's check and answers how to store.
-   * Checks run one after another, and each write goes to the store as soon as its own check is
-   * done: the store then sees this device's sends and actions in frame order (so do their seqs
-   * and their `sent` answers), while their commits still share transactions.
-   */
-  private async submitNow(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
     const started = performance.now();
-    const handedOver = this.sendOrder.then(async () => {
-      const store = await check();
-      return { stored: store() };
+    // `check` runs after the previous frame's check and answers how to store. Checks run one after
+    // another, and each write goes to the store as soon as its own check is done: the store then
+    // sees this device's sends and actions in frame order (so do their seqs and their `sent`
+    // answers), while their commits still share transactions. Plain promise chains, not async
+    // functions: this runs for every message and each async layer costs promises and garbage.
+    let stored: Promise<SentAnswer> | undefined;
+    const handedOver = this.sendOrder.then(check).then((store) => {
+      stored = store();
     });
     this.sendOrder = handedOver.catch(() => undefined);
-    await this.guard(id, async () => {
-      const sent = await (await handedOver).stored;
-      this.sendFrame({ type: 'sent', ...sent });
-      this.deps.observer?.sent?.(performance.now() - started);
-    });
+    return handedOver
+      .then(() => stored!)
+      .then(
+        (sent) => {
+          this.sendsInFlight--;
+          this.sendFrame({ type: 'sent', ...sent });
+          this.deps.observer?.sent?.(performance.now() - started);
+        },
+        (err: unknown) => {
+          this.sendsInFlight--;
+          this.answerFailure(err, id);
+        },
+      );
   }
 
   private ack(upTo: number): Promise<void> {
@@ -332,10 +332,15 @@ export class Session {
     try {
       await work();
     } catch (err) {
-      if (err instanceof CourierError) return this.sendError(err.code, err.message, ref);
-      this.log.error({ err, ref }, 'request failed');
-      this.sendError('internal_error', 'The server could not do this now; try again.', ref);
+      this.answerFailure(err, ref);
     }
+  }
+
+  /** A CourierError becomes an `error` frame (with `ref`); anything else is logged and answered `internal_error`. */
+  private answerFailure(err: unknown, ref: string | undefined): void {
+    if (err instanceof CourierError) return this.sendError(err.code, err.message, ref);
+    this.log.error({ err, ref }, 'request failed');
+    this.sendError('internal_error', 'The server could not do this now; try again.', ref);
   }
 
   private sendError(code: string, message: string, ref?: string): void {

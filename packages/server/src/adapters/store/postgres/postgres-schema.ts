@@ -187,6 +187,13 @@ export const MIGRATIONS: readonly string[] = [
   -- "Do these two users share a group" and "the groups of a user" without a scan.
   CREATE INDEX groups_members ON groups USING GIN (members);
   `,
+  // 7: a message's copies found by serverId first, as on SQLite (its migration 8): keyed (user,
+  // serverId), every message touched a page in each recipient's part of the index; serverIds are
+  // time-ordered (UUID v7), so keyed (serverId, user) a batch's entries share the last pages.
+  `
+  DROP INDEX inbox_messages;
+  CREATE INDEX inbox_messages ON inbox (server_id, user_id) WHERE kind = 'message';
+  `,
 ];
 
 /** Where a list of migrations is recorded, and the advisory lock that serialises applying it. */

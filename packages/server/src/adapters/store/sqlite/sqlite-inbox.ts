@@ -7,12 +7,26 @@ import type { DeviceLists } from './sqlite-device-lists.js';
 import type { SeqCounters } from './sqlite-seq-counters.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
-/** An event serialised once, however many inboxes it goes to. */
-interface Serialised {
-  event: NewEvent;
+/** Where a write put one event: the inbox (user, device) and the event's seq there. */
+export type Placement = [userId: string, deviceId: number, seq: number];
+
+/**
+ * A send as the store answers it without the events: the caller, who holds the event, rebuilds
+ * them (see withEvents). Crossing from the worker thread, this is a few numbers and ids per
+ * inbox instead of a copy of the message per inbox.
+ */
+export interface PlacedSend {
+  serverId: string;
+  ts: number;
+  duplicate: boolean;
+  placed: Placement[];
+}
+
+/** One event written to a run of inboxes, with the seq it got in each. */
+interface WrittenRun {
+  run: DeviceEntry[];
+  seqs: number[];
   payload: string;
-  /** Parsed back once, so that what we answer is exactly what readInbox will give (no undefined keys). */
-  stored: NewEvent;
 }
 
 type Pair = { sender: string; serverId: string };
@@ -30,7 +44,7 @@ export class SqliteInbox {
     private readonly devices: DeviceLists,
   ) {}
 
-  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): SendResult {
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): PlacedSend {
     // A 1:1 recipient who blocked the sender gets nothing, and no action on the message either.
     const kept = [...new Set(recipients)].filter((userId) => message.group !== undefined || this.#acceptsFrom(userId, message.from));
     return this.fanOut({ type: 'message', ...message }, kept, fromDevice, () => {
@@ -48,6 +62,23 @@ export class SqliteInbox {
   }
 
   append(entries: InboxEntry[]): Appended[] {
+    const appended: Appended[] = [];
+    for (const { run, seqs, payload } of this.#write(entries)) {
+      // Parsed back once per event, so that what we answer is exactly what readInbox will give.
+      const stored = JSON.parse(payload) as NewEvent;
+      run.forEach(({ userId, deviceId }, i) => appended.push({ userId, deviceId, event: { seq: seqs[i]!, ...stored } as DurableEvent }));
+    }
+    return appended;
+  }
+
+  /** Like append, but answers only where each event went. */
+  place(entries: InboxEntry[]): Placement[] {
+    const placed: Placement[] = [];
+    for (const { run, seqs } of this.#write(entries)) run.forEach(({ userId, deviceId }, i) => placed.push([userId, deviceId, seqs[i]!]));
+    return placed;
+  }
+
+  #write(entries: InboxEntry[]): WrittenRun[] {
     let spread: DeviceEntry[];
     try {
       spread = spreadOverDevices(entries, (userId) => this.devices.of(userId));
@@ -57,15 +88,17 @@ export class SqliteInbox {
     }
     // A run of entries that share one event object (a message to several devices, a group change
     // told to every member) is one insert; the order of the entries is kept.
-    const appended: Appended[] = [];
+    const written: WrittenRun[] = [];
     for (let start = 0; start < spread.length; ) {
       const event = spread[start]!.event;
       let end = start + 1;
       while (end < spread.length && spread[end]!.event === event) end++;
-      appended.push(...this.#insert(spread.slice(start, end), serialise(event)));
+      const run = spread.slice(start, end);
+      const payload = JSON.stringify(event);
+      written.push({ run, seqs: this.#insert(run, event, payload), payload });
       start = end;
     }
-    return appended;
+    return written;
   }
 
   ackUpTo(device: DeviceAddress, upTo: number, now: number): Appended[] {
@@ -101,18 +134,18 @@ export class SqliteInbox {
     recipients: string[],
     fromDevice: number,
     alsoDo: () => void,
-  ): SendResult {
+  ): PlacedSend {
     if (this.q.rememberSend.run(event.from, event.id, event.serverId, event.ts).changes === 0) {
       const first = this.q.firstSend.get(event.from, event.id)!;
-      return { serverId: first.serverId, ts: first.ts, duplicate: true, appended: [] };
+      return { serverId: first.serverId, ts: first.ts, duplicate: true, placed: [] };
     }
     alsoDo();
-    const appended = this.append(audienceEntries(event, recipients, fromDevice));
-    return { serverId: event.serverId, ts: event.ts, duplicate: false, appended };
+    const placed = this.place(audienceEntries(event, recipients, fromDevice));
+    return { serverId: event.serverId, ts: event.ts, duplicate: false, placed };
   }
 
-  /** Appends one event to the inboxes of `run` (devices), in that order. */
-  #insert(run: DeviceEntry[], { event, payload, stored }: Serialised): Appended[] {
+  /** Appends one event to the inboxes of `run` (devices), in that order; answers their seqs. */
+  #insert(run: DeviceEntry[], event: NewEvent, payload: string): number[] {
     // Every seq is taken before anything is written: an unknown device throws before any insert.
     const seqs = run.map((entry) => this.seqs.next(entry));
     const message = event.type === 'message' ? event : undefined;
@@ -126,18 +159,20 @@ export class SqliteInbox {
       const rows = JSON.stringify(run.map((entry, i) => [entry.userId, entry.deviceId, seqs[i], entry.own ? 1 : 0]));
       this.q.insertEventMany.run(event.type, sender, serverId, mediaHash, event.ts, payload, rows);
     }
-    return run.map(({ userId, deviceId }, i) => ({ userId, deviceId, event: { ...stored, seq: seqs[i]! } as DurableEvent }));
+    return seqs;
   }
 }
 
-function serialise(event: NewEvent): Serialised {
-  const payload = JSON.stringify(event);
-  return { event, payload, stored: JSON.parse(payload) as NewEvent };
+/** A placed send with its events, as the Store port answers it: `event` is what was stored. */
+export function withEvents(event: NewEvent, send: PlacedSend): SendResult {
+  const appended: Appended[] = [];
+  for (const [userId, deviceId, seq] of send.placed) appended.push({ userId, deviceId, event: { seq, ...event } as DurableEvent });
+  return { serverId: send.serverId, ts: send.ts, duplicate: send.duplicate, appended };
 }
 
 /** An event read back from its row. */
 export function storedEvent(seq: number, payload: string): DurableEvent {
-  return { ...(JSON.parse(payload) as NewEvent), seq } as DurableEvent;
+  return { seq, ...(JSON.parse(payload) as NewEvent) } as DurableEvent;
 }
 
 /** A pair of users in the order the contacts table keeps it. */

@@ -1,7 +1,7 @@
 import type { NewActionEvent } from '../../../domain/events.js';
 import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { SendResult } from '../../../ports/store.js';
-import type { SqliteInbox } from './sqlite-inbox.js';
+import { withEvents, type SqliteInbox } from './sqlite-inbox.js';
 import type { FactsRow, SqliteStatements } from './sqlite-statements.js';
 
 /**
@@ -20,13 +20,14 @@ export class SqliteMessageActions {
   }
 
   store(action: NewActionEvent, recipients: string[], fromDevice: number): SendResult {
-    return this.inbox.fanOut(action, recipients, fromDevice, () => {
+    const placed = this.inbox.fanOut(action, recipients, fromDevice, () => {
       if (action.type !== 'delete') return;
       const target = this.facts(action.target);
       if (target === undefined) return;
       this.#deleteCopies(target);
       this.q.forgetFacts.run(target.serverId);
     });
+    return withEvents(action, placed);
   }
 
   expire(now: number, limit: number): number {

@@ -207,6 +207,14 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX media_access_by_user ON media_access (user_id, at);
   `,
+  // 8: the copies of a message found by serverId first. Keyed (user, serverId), every message
+  // dirtied a page in each recipient's part of the index (a group message: one page per member);
+  // serverIds are time-ordered (UUID v7), so keyed (serverId, user) a batch's entries share the
+  // index's last pages. Both lookups (a user's copy, all copies of a message) still use it.
+  `
+  DROP INDEX inbox_by_server_id;
+  CREATE INDEX inbox_by_server_id ON inbox (server_id, user_id) WHERE server_id IS NOT NULL;
+  `,
 ];
 
 /** Brings the schema to the latest version. The IMMEDIATE transaction makes concurrent openers take turns. */

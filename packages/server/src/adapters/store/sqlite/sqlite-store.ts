@@ -18,7 +18,7 @@ import type {
   Store,
 } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
-import { SqliteInbox, storedEvent } from './sqlite-inbox.js';
+import { SqliteInbox, storedEvent, withEvents, type PlacedSend } from './sqlite-inbox.js';
 import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyStatements } from './sqlite-privacy.js';
 import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
@@ -252,6 +252,11 @@ export class SqliteStore implements Store {
   // Messaging ---------------------------------------------------------------
 
   sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.sendMessagePlaced(message, recipients, fromDevice).then((placed) => withEvents({ type: 'message', ...message }, placed));
+  }
+
+  /** sendMessage answering only where the message went (see PlacedSend): what the worker thread answers. */
+  sendMessagePlaced(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<PlacedSend> {
     return this.#write((_, inbox) => inbox.sendMessage(message, recipients, fromDevice));
   }
 

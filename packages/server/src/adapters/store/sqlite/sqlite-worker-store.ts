@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import type { Appended, InboxEntry } from '../../../domain/events.js';
+import type { Appended, InboxEntry, MessageEvent } from '../../../domain/events.js';
 import { CourierError } from '../../../domain/errors.js';
 import type { Group } from '../../../domain/group.js';
-import type { Store } from '../../../ports/store.js';
+import type { SendResult, Store } from '../../../ports/store.js';
+import { withEvents, type PlacedSend } from './sqlite-inbox.js';
 import { EVENT_LOOP_READS, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { receivedError, type WorkerCall, type WorkerReply } from './sqlite-worker-protocol.js';
 
@@ -22,7 +23,9 @@ const MAX_GROUP_CHANGE_TRIES = 100;
  * so a method added to SqliteStore needs nothing here, as long as its arguments are plain data.
  * Calls made in one turn of the event loop cross to the worker in one message; answers come back
  * the same way. Only `init`, `close` and `changeGroup` (whose argument is a function) are
- * answered here, and the short reads of EVENT_LOOP_READS run here on a read-only connection.
+ * answered here, `sendMessage` crosses as `sendMessagePlaced` (its events are rebuilt here from
+ * the message, see PlacedSend), and the short reads of EVENT_LOOP_READS run here on a read-only
+ * connection.
  */
 export class SqliteWorkerStore {
   readonly #options: SqliteStoreOptions;
@@ -124,6 +127,13 @@ export class SqliteWorkerStore {
       if (done !== undefined) return done as { group: Group; appended: Appended[] };
     }
     throw new Error(`group ${groupId} kept changing; gave up after ${MAX_GROUP_CHANGE_TRIES} tries`);
+  }
+
+  /** Sends cross back as placements only; the events are rebuilt here from the message this thread holds. */
+  sendMessage(message: Omit<MessageEvent, 'seq' | 'type'>, recipients: string[], fromDevice: number): Promise<SendResult> {
+    return this.#call('sendMessagePlaced', [message, recipients, fromDevice]).then((placed) =>
+      withEvents({ type: 'message', ...message }, placed as PlacedSend),
+    );
   }
 
   #call(method: string, args: unknown[], closing = false): Promise<unknown> {
