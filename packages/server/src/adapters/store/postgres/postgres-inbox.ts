@@ -5,8 +5,8 @@ import type { Appended, DurableEvent, InboxEntry, MessageEvent, NewEvent } from 
 import type { SendResult } from '../../../ports/store.js';
 import { audienceEntries, receiptEntries, spreadOverDevices, UnknownInboxError, type DeviceEntry } from '../inbox-targets.js';
 import { lockDeviceLists } from './postgres-device-lists.js';
-import { insertFacts } from './postgres-message-actions.js';
-import { reserveSeqs } from './postgres-seq-counters.js';
+import { factColumns } from './postgres-message-actions.js';
+import { SeqReservation } from './postgres-seq-counters.js';
 import { statements } from './postgres-statements.js';
 
 /**
@@ -42,18 +42,19 @@ type Pair = { sender: string; serverId: string };
 
 /**
  * Runs a batch of writes in the caller's transaction with a constant number of statements,
- * whatever the number of jobs and recipients. Locks are taken in the same order by every batch
- * (idempotency keys, then acked inbox rows, then read-tracking rows, then device counters, each
- * sorted) so that concurrent batches, on this node or another, queue rather than deadlock.
+ * whatever the number of jobs and recipients: sends and acks take five round trips between
+ * BEGIN and COMMIT (claim and screen, record, ack and track, lock devices, reserve and store);
+ * reads add two, repeated client ids and media one each. Locks are taken in the same order by every batch (idempotency keys, then
+ * contacts and media grants, then acked inbox rows, then read-tracking rows, then device rows,
+ * each sorted) so that concurrent batches, on this node or another, queue rather than deadlock.
  *
  * The jobs of one batch were all in flight together, so any order among them is a valid one;
  * this one applies acks before reads (a read of a message acked in the same batch then finds it
  * among the delivered ones), and appends events in job order.
  */
 export async function runInboxBatch(client: PoolClient, jobs: readonly InboxJob[]): Promise<InboxResult[]> {
-  const claims = await claimIdempotencyKeys(client, jobs);
-  const refused = await screenSends(client, jobs, claims);
-  await rememberFacts(client, jobs, claims, refused);
+  const { claims, refused } = await claimAndScreen(client, jobs);
+  await recordSends(client, jobs, claims, refused);
   const receipts = new Map<number, InboxEntry[]>();
   for (const [index, entries] of await deliverAcked(client, jobs)) receipts.set(index, entries);
   for (const [index, entries] of await markRead(client, jobs)) receipts.set(index, entries);
@@ -97,63 +98,20 @@ interface Claim {
 }
 
 /**
- * For the new sends of the batch: answers the (recipient, sender) pairs of 1:1 sends the
- * recipient blocked, and records the others as contacts and the media each recipient may fetch.
- * Rows are inserted sorted, so concurrent batches queue on them in one order.
+ * Records the (sender, client id) of each send, and answers, per send job, whether it is a
+ * repeat; in the same statement, the (recipient, sender) pairs of the batch's 1:1 sends that the
+ * recipient blocked (a read, which takes no lock).
  */
-async function screenSends(client: PoolClient, jobs: readonly InboxJob[], claims: Map<number, Claim>): Promise<Set<string>> {
-  const direct: { recipient: string; sender: string }[] = [];
-  const sends: Extract<InboxJob, { kind: 'send' }>[] = [];
-  jobs.forEach((job, index) => {
-    if (job.kind !== 'send' || claims.get(index)?.duplicate) return;
-    sends.push(job);
-    if (job.message.group === undefined) for (const recipient of job.recipients) direct.push({ recipient, sender: job.message.from });
-  });
-  const refused = new Set<string>();
-  if (direct.length > 0) {
-    const rows = await statements.blockedPairs.rows(
-      client,
-      direct.map((pair) => pair.recipient),
-      direct.map((pair) => pair.sender),
-    );
-    for (const row of rows) refused.add(keyOf(row.blocker, row.blocked));
-    const pairs = direct
-      .filter((pair) => !refused.has(keyOf(pair.recipient, pair.sender)))
-      .map((pair): [string, string] => (pair.recipient < pair.sender ? [pair.recipient, pair.sender] : [pair.sender, pair.recipient]));
-    if (pairs.length > 0) {
-      await statements.addContacts.run(
-        client,
-        pairs.map((pair) => pair[0]),
-        pairs.map((pair) => pair[1]),
-      );
-    }
-  }
-  const hashes: string[] = [];
-  const users: string[] = [];
-  const times: number[] = [];
-  for (const job of sends) {
-    if (job.message.media === undefined) continue;
-    for (const userId of new Set(job.recipients)) {
-      if (job.message.group === undefined && refused.has(keyOf(userId, job.message.from))) continue;
-      hashes.push(job.message.media.hash);
-      users.push(userId);
-      times.push(job.message.ts);
-    }
-  }
-  if (hashes.length > 0) {
-    await statements.grantMedia.run(client, hashes, users, times);
-  }
-  return refused;
-}
-
-/** Records the (sender, client id) of each send; answers, per send job, whether it is a repeat. */
-async function claimIdempotencyKeys(client: PoolClient, jobs: readonly InboxJob[]): Promise<Map<number, Claim>> {
+async function claimAndScreen(client: PoolClient, jobs: readonly InboxJob[]): Promise<{ claims: Map<number, Claim>; refused: Set<string> }> {
   const claims = new Map<number, Claim>();
+  const refused = new Set<string>();
   const firstOfKey = new Map<string, number>();
   const senders: string[] = [];
   const clientIds: string[] = [];
   const serverIds: string[] = [];
   const times: number[] = [];
+  const recipients: string[] = [];
+  const directSenders: string[] = [];
   jobs.forEach((job, index) => {
     if (job.kind !== 'send') return;
     const key = keyOf(job.message.from, job.message.id);
@@ -163,11 +121,18 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly InboxJob[
     clientIds.push(job.message.id);
     serverIds.push(job.message.serverId);
     times.push(job.message.ts);
+    if (job.message.group !== undefined) return;
+    for (const recipient of job.recipients) {
+      recipients.push(recipient);
+      directSenders.push(job.message.from);
+    }
   });
-  if (senders.length === 0) return claims;
+  if (senders.length === 0) return { claims, refused };
 
-  const inserted = await statements.claimKeys.rows(client, senders, clientIds, serverIds, times);
-  const fresh = new Set(inserted.map((row) => keyOf(row.sender, row.client_id)));
+  const fresh = new Set<string>();
+  for (const row of await statements.claimKeysAndScreen.rows(client, senders, clientIds, serverIds, times, recipients, directSenders)) {
+    (row.claimed ? fresh : refused).add(keyOf(row.a, row.b));
+  }
   const earlier = new Map<string, Claim>();
   if (fresh.size < senders.length) {
     // Keys already used: the first send's answer is in the table (committed, since ON CONFLICT
@@ -192,19 +157,43 @@ async function claimIdempotencyKeys(client: PoolClient, jobs: readonly InboxJob[
     if (claim === undefined) throw new Error(`idempotency key of ${key} vanished during the send`);
     claims.set(index, claim);
   });
-  return claims;
+  return { claims, refused };
 }
 
-/** Records the facts of the batch's new messages, for later actions on them. */
-async function rememberFacts(client: PoolClient, jobs: readonly InboxJob[], claims: Map<number, Claim>, refused: Set<string>): Promise<void> {
-  const fresh: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+/**
+ * For the new sends of the batch: records their facts (for later actions on them), the pairs of
+ * 1:1 sends as contacts, and the media each recipient may fetch; a recipient who blocked the
+ * sender gets none of it. Rows are inserted sorted, so concurrent batches queue on them in one
+ * order; the facts rows are new keys (fresh server ids), which no other transaction waits for.
+ */
+async function recordSends(client: PoolClient, jobs: readonly InboxJob[], claims: Map<number, Claim>, refused: Set<string>): Promise<void> {
+  const sends: { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[] = [];
+  const pairs: [string, string][] = [];
+  const hashes: string[] = [];
+  const users: string[] = [];
+  const times: number[] = [];
   jobs.forEach((job, index) => {
     if (job.kind !== 'send' || claims.get(index)?.duplicate !== false) return;
-    // A recipient who blocked the sender never got the message, so no action on it reaches them.
     const direct = job.message.group === undefined;
-    fresh.push({ ...job, recipients: job.recipients.filter((userId) => !direct || !refused.has(keyOf(userId, job.message.from))) });
+    const from = job.message.from;
+    const recipients = direct ? job.recipients.filter((userId) => !refused.has(keyOf(userId, from))) : job.recipients;
+    sends.push({ message: job.message, recipients });
+    if (direct) for (const userId of recipients) pairs.push(userId < from ? [userId, from] : [from, userId]);
+    if (job.message.media === undefined) return;
+    for (const userId of new Set(recipients)) {
+      hashes.push(job.message.media.hash);
+      users.push(userId);
+      times.push(job.message.ts);
+    }
   });
-  await insertFacts(client, fresh);
+  if (sends.length === 0) return;
+  await statements.recordSends.run(
+    client,
+    ...factColumns(sends),
+    pairs.map((pair) => pair[0]),
+    pairs.map((pair) => pair[1]),
+  );
+  if (hashes.length > 0) await statements.grantMedia.run(client, hashes, users, times);
 }
 
 interface AckedRow {
@@ -215,58 +204,64 @@ interface AckedRow {
   sender: string;
   server_id: string | null;
   own: boolean;
+  first: boolean;
 }
 
 /**
  * Deletes the inbox rows the ack jobs cover (locked first, in (user, device, seq) order, so two
- * batches acking one inbox from two nodes queue instead of deadlocking) and answers, per ack
- * job, the `delivered` receipts to append: one per message its user had not acked from another
- * device yet.
+ * batches acking one inbox from two nodes queue instead of deadlocking), and in the same
+ * statement marks their messages delivered to the user (tracking rows after inbox rows, sorted);
+ * answers, per ack job, the `delivered` receipts to append: one per message its user had not
+ * acked from another device yet.
  */
 async function deliverAcked(client: PoolClient, jobs: readonly InboxJob[]): Promise<Map<number, InboxEntry[]>> {
   const result = new Map<number, InboxEntry[]>();
-  const upTo = new Map<string, { device: DeviceAddress; upTo: number }>();
+  const bounds = new Map<string, { device: DeviceAddress; upTo: number; now: number }>();
   for (const job of jobs) {
     if (job.kind !== 'ack') continue;
     const key = deviceKey(job.device);
-    upTo.set(key, { device: job.device, upTo: Math.max(upTo.get(key)?.upTo ?? -1, asSeq(job.upTo)) });
+    const known = bounds.get(key);
+    if (known === undefined) bounds.set(key, { device: job.device, upTo: asSeq(job.upTo), now: job.now });
+    else bounds.set(key, { device: job.device, upTo: Math.max(known.upTo, asSeq(job.upTo)), now: Math.max(known.now, job.now) });
   }
-  if (upTo.size === 0) return result;
-  const bounds = [...upTo.values()];
-  const rows = await statements.deleteAcked.rows(
+  if (bounds.size === 0) return result;
+  const list = [...bounds.values()];
+  const rows = await statements.deleteAckedAndTrack.rows(
     client,
-    bounds.map((b) => b.device.userId),
-    bounds.map((b) => b.device.deviceId),
-    bounds.map((b) => b.upTo),
+    list.map((b) => b.device.userId),
+    list.map((b) => b.device.deviceId),
+    list.map((b) => b.upTo),
+    list.map((b) => b.now),
   );
+  // The messages whose delivered flag this batch turned on: each gives one receipt, to the first job that acked it.
+  const firstTime = new Set<string>();
   const byDevice = new Map<string, AckedRow[]>();
-  for (const row of rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq)) {
+  for (const row of rows) {
+    if (row.first) {
+      firstTime.add(keyOf(row.user_id, row.server_id as string));
+      continue;
+    }
     const key = deviceKey({ userId: row.user_id, deviceId: row.device_id });
-    const list = byDevice.get(key) ?? [];
-    list.push(row);
-    byDevice.set(key, list);
+    const acked = { ...row, seq: Number(row.seq) };
+    const list = byDevice.get(key);
+    if (list === undefined) byDevice.set(key, [acked]);
+    else list.push(acked);
   }
+  for (const list of byDevice.values()) list.sort((a, b) => a.seq - b.seq);
 
   // Several acks of one inbox in a batch: each gets the events between the previous one and its own.
-  const perJob = new Map<number, { recipient: string; pairs: Pair[] }>();
-  const candidates: { recipient: string; pair: Pair; now: number }[] = [];
   jobs.forEach((job, index) => {
     if (job.kind !== 'ack') return;
     const pending = byDevice.get(deviceKey(job.device)) ?? [];
     let taken = 0;
     while (taken < pending.length && (pending[taken] as AckedRow).seq <= job.upTo) taken++;
-    const received = pending.splice(0, taken).filter((row) => row.kind === 'message' && !row.own && row.server_id !== null);
-    const pairs = received.map((row) => ({ sender: row.sender, serverId: row.server_id as string }));
-    perJob.set(index, { recipient: job.device.userId, pairs });
-    for (const pair of pairs) candidates.push({ recipient: job.device.userId, pair, now: job.now });
-  });
-
-  const firstTime = await upsertTracking(client, 'delivered', candidates);
-  for (const [index, { recipient, pairs }] of perJob) {
-    const job = jobs[index] as Extract<InboxJob, { kind: 'ack' }>;
-    const delivered = pairs.filter((pair) => firstTime.delete(keyOf(recipient, pair.serverId)));
+    const delivered: Pair[] = [];
+    for (const row of pending.splice(0, taken)) {
+      if (row.kind !== 'message' || row.own || row.server_id === null) continue;
+      if (firstTime.delete(keyOf(job.device.userId, row.server_id))) delivered.push({ sender: row.sender, serverId: row.server_id });
+    }
     result.set(index, receiptEntries('delivered', job.device, delivered, job.now));
-  }
+  });
   return result;
 }
 
@@ -301,7 +296,7 @@ async function markRead(client: PoolClient, jobs: readonly InboxJob[]): Promise<
       if (sender !== undefined) candidates.push({ recipient: job.reader.userId, pair: { sender, serverId }, now: job.now });
     }
   }
-  const firstTime = await upsertTracking(client, 'read', candidates);
+  const firstTime = await trackRead(client, candidates);
   jobs.forEach((job, index) => {
     if (job.kind !== 'read') return;
     const read: Pair[] = [];
@@ -316,13 +311,12 @@ async function markRead(client: PoolClient, jobs: readonly InboxJob[]): Promise<
 }
 
 /**
- * Sets the `delivered` or `read` flag of each (recipient user, message), creating its tracking
- * row where there is none, in (recipient, serverId) order; answers the keys whose flag this call
- * turned on (the ones that give a receipt).
+ * Sets the `read` flag of each (recipient user, message), creating its tracking row where there
+ * is none, in (recipient, serverId) order; answers the keys whose flag this call turned on (the
+ * ones that give a receipt).
  */
-async function upsertTracking(
+async function trackRead(
   client: PoolClient,
-  flag: 'delivered' | 'read',
   candidates: readonly { recipient: string; pair: Pair; now: number }[],
 ): Promise<Set<string>> {
   // One statement may not touch a row twice: repeats (two devices of a user in one batch) go once.
@@ -333,8 +327,7 @@ async function upsertTracking(
   }
   if (unique.size === 0) return new Set();
   const list = [...unique.values()];
-  const statement = flag === 'delivered' ? statements.trackDelivered : statements.trackRead;
-  const rows = await statement.rows(
+  const rows = await statements.trackRead.rows(
     client,
     list.map((c) => c.recipient),
     list.map((c) => c.pair.serverId),
@@ -376,44 +369,34 @@ export async function appendToInboxes(
   }
   if (spread.length === 0) return { appended: [], ranges };
 
-  const counts = new Map<string, { userId: string; deviceId: number; n: number }>();
-  for (const { userId, deviceId } of spread) {
-    const key = deviceKey({ userId, deviceId });
-    const count = counts.get(key);
-    if (count === undefined) counts.set(key, { userId, deviceId, n: 1 });
-    else count.n++;
-  }
-  const next = await reserveSeqs(client, [...counts.values()]);
-
+  const seqs = new SeqReservation();
   const users: string[] = [];
   const deviceIds: number[] = [];
-  const seqs: number[] = [];
+  const ordinals: number[] = [];
   const owns: boolean[] = [];
   const eventIndexes: number[] = [];
   const events = new EventTable();
-  const appended: Appended[] = [];
   for (const { userId, deviceId, event, own } of spread) {
-    const key = deviceKey({ userId, deviceId });
-    const seq = next.get(key) as number;
-    next.set(key, seq + 1);
     users.push(userId);
     deviceIds.push(deviceId);
-    seqs.push(seq);
+    ordinals.push(seqs.take(userId, deviceId));
     owns.push(own);
-    const index = events.indexOf(event);
-    eventIndexes.push(index);
-    appended.push({ userId, deviceId, event: withSeq(events.stored(index), seq) });
+    eventIndexes.push(events.indexOf(event));
   }
-
-  // Fan-out stores the same event in many inboxes: each distinct payload travels once.
-  await statements.insertEvents.run(client, users, deviceIds, seqs, owns, eventIndexes, ...events.columns());
+  // One statement reserves the seqs and stores the rows: fan-out stores the same event in many
+  // inboxes, and each distinct payload travels once.
+  const before = await seqs.reserve(client, [users, deviceIds, ordinals, owns, eventIndexes, ...events.columns()]);
+  const appended: Appended[] = spread.map(({ userId, deviceId }, i) => ({
+    userId,
+    deviceId,
+    event: withSeq(events.stored(eventIndexes[i] as number), before.seqOf(userId, deviceId, ordinals[i] as number)),
+  }));
   return { appended, ranges };
 }
 
 /** The distinct events of one insert, as the column arrays the statement takes. */
 class EventTable {
   private readonly byObject = new Map<NewEvent, number>();
-  private readonly byPayload = new Map<string, number>();
   private readonly kinds: string[] = [];
   private readonly senders: string[] = [];
   private readonly serverIds: (string | null)[] = [];
@@ -422,23 +405,24 @@ class EventTable {
   private readonly payloads: string[] = [];
   private readonly parsed: NewEvent[] = [];
 
+  /**
+   * The event's 1-based index, added on first sight. Fan-out hands the same object to many
+   * inboxes, so the object is the key (equal events of different objects are stored twice,
+   * which costs less than hashing every payload).
+   */
   indexOf(event: NewEvent): number {
     const known = this.byObject.get(event);
     if (known !== undefined) return known;
     const payload = JSON.stringify(event);
-    let index = this.byPayload.get(payload);
-    if (index === undefined) {
-      this.kinds.push(event.type);
-      this.senders.push(event.type === 'receipt' || event.type === 'group' ? event.by : event.from);
-      this.serverIds.push(event.type === 'message' ? event.serverId : null);
-      this.mediaHashes.push(event.type === 'message' ? (event.media?.hash ?? null) : null);
-      this.times.push(event.ts);
-      this.payloads.push(payload);
-      // What a reader will get back (no undefined fields): callers see the same either way.
-      this.parsed.push(JSON.parse(payload) as NewEvent);
-      index = this.payloads.length;
-      this.byPayload.set(payload, index);
-    }
+    this.kinds.push(event.type);
+    this.senders.push(event.type === 'receipt' || event.type === 'group' ? event.by : event.from);
+    this.serverIds.push(event.type === 'message' ? event.serverId : null);
+    this.mediaHashes.push(event.type === 'message' ? (event.media?.hash ?? null) : null);
+    this.times.push(event.ts);
+    this.payloads.push(payload);
+    // What a reader will get back (no undefined fields): callers see the same either way.
+    this.parsed.push(JSON.parse(payload) as NewEvent);
+    const index = this.payloads.length;
     this.byObject.set(event, index);
     return index;
   }
@@ -448,8 +432,12 @@ class EventTable {
     return this.parsed[index - 1] as NewEvent;
   }
 
+  /**
+   * The statement's columns; the payloads as one JSON array, which JSON.stringify escapes in
+   * native code (as a text[] parameter, the driver escapes each payload's quotes in JavaScript).
+   */
   columns(): unknown[] {
-    return [this.kinds, this.senders, this.serverIds, this.mediaHashes, this.times, this.payloads];
+    return [this.kinds, this.senders, this.serverIds, this.mediaHashes, this.times, JSON.stringify(this.payloads)];
   }
 }
 
@@ -472,9 +460,14 @@ function asSeq(n: number): number {
  * back: the driver encodes lone surrogates as U+FFFD, so the key does too.
  */
 function keyOf(a: string, b: string): string {
-  return JSON.stringify([asStored(a), asStored(b)]);
+  const first = asStored(a);
+  // The length first, so that no two pairs give one key; no JSON, no arrays: this runs per row.
+  return `${first.length}:${first}${asStored(b)}`;
 }
 
+/** Only a string with a surrogate can change on the way (most have none), so only those are re-encoded. */
 function asStored(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+  return SURROGATE.test(text) ? Buffer.from(text, 'utf8').toString('utf8') : text;
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;

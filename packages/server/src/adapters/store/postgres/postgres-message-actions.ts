@@ -4,7 +4,6 @@ import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { SendResult } from '../../../ports/store.js';
 import { audienceEntries } from '../inbox-targets.js';
 import { appendToInboxes } from './postgres-inbox.js';
-import { statements } from './postgres-statements.js';
 import { withTransaction } from './postgres-transaction.js';
 
 /**
@@ -21,22 +20,20 @@ interface FactsRow {
   ts: string;
 }
 
-/** Records the facts of new messages (in the caller's transaction), one statement for all. */
-export async function insertFacts(
-  client: PoolClient,
-  sends: readonly { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[],
-): Promise<void> {
-  if (sends.length === 0) return;
+/**
+ * The facts of new messages as the columns the send batch stores them from (see
+ * statements.recordSends): server id, author, to, recipients (a JSON array), ts, expiry.
+ */
+export function factColumns(sends: readonly { message: Omit<MessageEvent, 'seq' | 'type'>; recipients: string[] }[]) {
   const message = sends.map((send) => send.message);
-  await statements.insertFacts.run(
-    client,
+  return [
     message.map((m) => m.serverId),
     message.map((m) => m.from),
     message.map((m) => m.to),
     sends.map((send) => JSON.stringify([...new Set(send.recipients)])),
     message.map((m) => m.ts),
     message.map((m) => (m.expiresIn === undefined ? null : m.ts + m.expiresIn * 1000)),
-  );
+  ] as const;
 }
 
 export async function messageFacts(pool: Pool, serverId: string): Promise<MessageFacts | undefined> {
