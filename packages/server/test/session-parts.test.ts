@@ -92,11 +92,11 @@ describe('ReceiptOrder', () => {
     const failures: unknown[] = [];
     let acks = 0;
     const receipts = new ReceiptOrder({
-      ack: async (upTo) => {
+      writeAck: async (upTo) => {
         log.push(`ack ${upTo}`);
         if (++acks === 1) await blockFirstAck;
       },
-      run: (work) => work().catch((err: unknown) => void failures.push(err)),
+      runRequest: (work) => work().catch((err: unknown) => void failures.push(err)),
     });
     return { receipts, log, failures };
   }
@@ -156,7 +156,7 @@ describe('SendBuffer', () => {
   it('has no room past its limit and says once when the writes bring it back under', () => {
     const { connection, written } = socket();
     let drained = 0;
-    const buffer = new SendBuffer(connection, 10, () => drained++);
+    const buffer = new SendBuffer(connection, 10, { kick: () => drained++ });
     buffer.send('aaaaaa');
     assert.equal(buffer.hasRoom, true);
     buffer.send('bbbbbb');
@@ -170,7 +170,7 @@ describe('SendBuffer', () => {
 
   it('counts bytes, not characters', () => {
     const { connection } = socket();
-    const buffer = new SendBuffer(connection, 10, () => undefined);
+    const buffer = new SendBuffer(connection, 10, { kick: () => undefined });
     buffer.send('ééééé');
     assert.equal(buffer.hasRoom, false, 'five characters, ten bytes');
   });
@@ -178,7 +178,7 @@ describe('SendBuffer', () => {
   it('drops what comes after the socket closed, and counts none of it', () => {
     const { connection, sent } = socket();
     const closed = { ...connection, isOpen: false };
-    const buffer = new SendBuffer(closed, 10, () => undefined);
+    const buffer = new SendBuffer(closed, 10, { kick: () => undefined });
     buffer.send('a frame that is far longer than the limit');
     assert.deepEqual(sent, []);
     assert.equal(buffer.hasRoom, true);

@@ -1,10 +1,13 @@
-/** What a connection's receipts need: the store write of an ack, and the request guard. */
+/** What a connection's receipts need (the Session itself: no closures per socket). */
 export interface ReceiptIo {
   /** Marks the device's inbox delivered up to `upTo` (the store write of a cumulative ack). */
-  ack(upTo: number): Promise<void>;
+  writeAck(upTo: number): Promise<void>;
   /** Runs a request and answers its failure to the client; never rejects. */
-  run(work: () => Promise<void>): Promise<void>;
+  runRequest(work: () => Promise<void>): Promise<void>;
 }
+
+/** Where every connection's chain starts: one promise for all, not one per socket. */
+const started: Promise<void> = Promise.resolve();
 
 /**
  * Acks and reads of one connection, applied one after another, so a sender never sees blue
@@ -14,16 +17,9 @@ export interface ReceiptIo {
  * so a fast device's many acks cost one store write instead of one each.
  */
 export class ReceiptOrder {
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<void> = started;
   /** The highest ack waiting for its turn; undefined when none waits. */
   private queuedAck: number | undefined;
-  /** Made once: an ack that does not join a waiting one costs no closure of its own. */
-  private readonly runAck = (): Promise<void> => this.io.run(this.writeAck);
-  private readonly writeAck = (): Promise<void> => {
-    const upTo = this.queuedAck!;
-    this.queuedAck = undefined;
-    return this.io.ack(upTo);
-  };
 
   constructor(private readonly io: ReceiptIo) {}
 
@@ -32,13 +28,19 @@ export class ReceiptOrder {
     const waiting = this.queuedAck !== undefined;
     this.queuedAck = upTo;
     if (waiting) return this.chain;
-    this.chain = this.chain.then(this.runAck);
+    this.chain = this.chain.then(() => this.io.runRequest(() => this.writeQueuedAck()));
     return this.chain;
   }
 
   /** A read receipt (or any other receipt work), after every ack and read before it. */
   queue(work: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(() => this.io.run(work));
+    this.chain = this.chain.then(() => this.io.runRequest(work));
     return this.chain;
+  }
+
+  private writeQueuedAck(): Promise<void> {
+    const upTo = this.queuedAck!;
+    this.queuedAck = undefined;
+    return this.io.writeAck(upTo);
   }
 }

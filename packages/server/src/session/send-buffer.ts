@@ -1,9 +1,14 @@
 import type { Connection } from './connection.js';
 
+/** Whoever stopped for lack of room, to wake when there is room again (the session's InboxPump). */
+export interface Drainable {
+  kick(): void;
+}
+
 /**
  * The bytes a session handed to its socket that have not been written yet: its backpressure.
- * Past `limit` there is no room (the pump stops); `drained` runs once the writes bring it back
- * under, so the pump resumes. Memory per session stays bounded; the backlog stays in the store.
+ * Past `limit` there is no room (the pump stops); `waiting` is kicked once the writes bring it
+ * back under, so the pump resumes. Memory per session stays bounded; the backlog stays in the store.
  */
 export class SendBuffer {
   private bytes = 0;
@@ -11,7 +16,7 @@ export class SendBuffer {
   constructor(
     private readonly connection: Connection,
     private readonly limit: number,
-    private readonly drained: () => void,
+    private readonly waiting: Drainable,
   ) {}
 
   get hasRoom(): boolean {
@@ -30,6 +35,6 @@ export class SendBuffer {
   private written(bytes: number): void {
     const wasFull = this.bytes >= this.limit;
     this.bytes -= bytes;
-    if (wasFull && this.bytes < this.limit) this.drained();
+    if (wasFull && this.bytes < this.limit) this.waiting.kick();
   }
 }

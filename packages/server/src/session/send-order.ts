@@ -1,5 +1,7 @@
 /** Swallows a failure already answered elsewhere: the chain only needs to go on. */
 const ignore = (): undefined => undefined;
+/** Where every connection's chain starts: one promise for all, not one per socket. */
+const started: Promise<unknown> = Promise.resolve();
 
 /**
  * The sends and actions of one connection: at most `max` of them waiting for their answer, and
@@ -16,7 +18,7 @@ const ignore = (): undefined => undefined;
  * keeps its write, since each async layer costs promises and garbage.
  */
 export class SendOrder {
-  private tail: Promise<unknown> = Promise.resolve();
+  private tail: Promise<unknown> = started;
   private inFlight = 0;
 
   constructor(readonly max: number) {}

@@ -12,7 +12,7 @@ import { CloseCodes } from './close-codes.js';
 import type { Connection } from './connection.js';
 import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
-import { ReceiptOrder } from './receipt-order.js';
+import { ReceiptOrder, type ReceiptIo } from './receipt-order.js';
 import { SendBuffer } from './send-buffer.js';
 import { SendOrder } from './send-order.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -54,7 +54,7 @@ const eventText = new EventText();
  * while the SendBuffer is full) and turns client frames into service calls, keeping their order
  * where it matters (SendOrder for sends and actions, ReceiptOrder for acks and reads).
  */
-export class Session {
+export class Session implements ReceiptIo {
   /** The device this socket authenticated as; undefined until `auth` succeeded. */
   device: DeviceAddress | undefined;
   /** Whose presence this socket watches, and what it was told of them. */
@@ -75,12 +75,8 @@ export class Session {
   ) {
     this.log = deps.logger.child({ conn: connection.id, addr: connection.remoteAddress });
     this.watched = new WatchedUsers(deps.settings.maxPresenceUsers);
-    this.buffer = new SendBuffer(connection, deps.settings.sendBufferBytes, () => this.pump.kick());
     this.sends = new SendOrder(deps.settings.maxSendsInFlight);
-    this.receipts = new ReceiptOrder({
-      ack: (upTo) => deps.messaging.ack(this.device!, upTo),
-      run: (work) => this.guard(undefined, work),
-    });
+    this.receipts = new ReceiptOrder(this);
     this.pump = new InboxPump({
       read: (afterSeq, limit) => deps.messaging.pending(this.device!, afterSeq, limit),
       push: (event) => {
@@ -95,6 +91,7 @@ export class Session {
         setTimeout(() => this.pump.kick(), 1000).unref();
       },
     });
+    this.buffer = new SendBuffer(connection, deps.settings.sendBufferBytes, this.pump);
     this.authTimer = setTimeout(() => this.close(CloseCodes.revoked, 'no auth within the time limit'), deps.settings.authTimeoutMs);
     this.authTimer.unref();
     deps.registry.add(this);
@@ -260,6 +257,16 @@ export class Session {
         this.answerFailure(err, id);
       },
     );
+  }
+
+  /** ReceiptIo: the store write of an ack. */
+  writeAck(upTo: number): Promise<void> {
+    return this.deps.messaging.ack(this.device!, upTo);
+  }
+
+  /** ReceiptIo: a receipt request, its failure answered to the client. */
+  runRequest(work: () => Promise<void>): Promise<void> {
+    return this.guard(undefined, work);
   }
 
   private ack(upTo: number): Promise<void> {
