@@ -69,7 +69,7 @@ describe('RedisBus', () => {
       const key = directoryKey(PREFIX, dev('+15550001002'));
       await redis.set(key, 'other-node|c9', 'PX', 60_000);
       await rec.until('the replaced signal', () => rec.signals.length === 1, TTL_MS * 2);
-      assert.deepEqual(rec.signals, [{ device: dev('+15550001002'), signal: { kind: 'replaced', connectionId: 'c1' } }]);
+      assert.deepEqual(rec.signals, [{ device: dev('+15550001002'), connectionId: 'c1', signal: { kind: 'replaced', connectionId: 'c1' } }]);
       await sleep(TTL_MS);
       assert.equal(await redis.get(key), 'other-node|c9', 'the new holder is left alone');
       assert.ok((await redis.pttl(key)) > 58_000, 'and its TTL is not extended');

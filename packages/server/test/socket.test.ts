@@ -67,6 +67,29 @@ describe('the socket', () => {
     newer.socket.terminate();
   });
 
+  it('of two sockets of a device authenticating at once, keeps the one opened last (4002 for the other)', { timeout: 20_000 }, async () => {
+    // Each claim may land while the other's auth is still finishing; whichever order the node
+    // sees, the older socket must close and the newer must stay the device's.
+    const account = await t.register();
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const older = await WsClient.open(t.wsUrl);
+      const newer = await WsClient.open(t.wsUrl);
+      const auth = { type: 'auth', token: account.token };
+      if (attempt % 2 === 0) {
+        older.send(auth);
+        newer.send(auth);
+      } else {
+        newer.send(auth);
+        older.send(auth);
+      }
+      assert.equal((await older.closed).code, 4002, `attempt ${attempt}`);
+      await newer.next((f) => f.type === 'ready');
+      newer.send({ type: 'ping' });
+      assert.equal((await newer.next()).type, 'pong', `attempt ${attempt}: the newer connection is still the device's`);
+      await newer.close();
+    }
+  });
+
   it('answers ping with pong', async () => {
     const { client } = await t.connectNew();
     client.send({ type: 'ping' });

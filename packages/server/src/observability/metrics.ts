@@ -60,7 +60,7 @@ export class NodeMetrics implements StoreObserver, PushObserver {
 
   constructor() {
     collectDefaultMetrics({ register: this.prom });
-    this.gauge('courier_open_sockets', 'Open sockets (authenticated or not)', (s) => s.sessions.all.size);
+    this.gauge('courier_open_sockets', 'Open sockets (authenticated or not)', (s) => s.sessions.openCount);
     this.gauge('courier_authenticated_sessions', 'Sockets whose device is authenticated', (s) => s.sessions.authenticatedCount);
     this.gauge('courier_outbound_queue_events', 'Events queued for this node\'s sessions: pushed or not, not yet acked', (s) => queueStats(s.sessions).total);
     this.gauge('courier_session_queue_max_events', 'The longest one session\'s queue on this node', (s) => queueStats(s.sessions).largest.events);

@@ -2,25 +2,31 @@ import type { DeviceAddress } from '../domain/device.js';
 import type { DurableEvent } from '../domain/events.js';
 
 /**
- * Bus: who is online where, and delivery of signals to the node that holds a device's socket.
+ * Bus: who is online where, and delivery of signals to the connection that holds a device.
  *
- * A node keeps its own sockets; the bus only knows which node holds which device (a user's
- * primary and each linked device apart) and carries signals between nodes. Everything it carries is a hint or ephemeral: durable events are in the
- * Store first, so a signal that is lost (no holder, a node that died) loses nothing but latency.
+ * A node keeps its own sockets; the bus's directory knows which connection of which node holds
+ * each device (a user's primary and each linked device apart) and carries signals between nodes.
+ * The directory is the one record of that, for this node's devices too: the node's
+ * SessionRegistry keeps its sessions by connection id only, and each signal is handed over with
+ * the connection it is for. Everything the bus carries is a hint or ephemeral: durable events are
+ * in the Store first, so a signal that is lost (no holder, a node that died) loses nothing but
+ * latency.
  *
- * Guarantees every adapter gives (the bus contract suite in test/bus-contract.ts checks them):
+ * Guarantees every adapter gives (the bus contract suite in test/support/bus-contract.ts checks them):
  * - Signals to one device from one node arrive in the order they were sent.
- * - A signal reaches the node that holds the device when it is sent, or nobody.
- * - `claimDevice` makes this node the holder; the node that held the device before (another
- *   node, or this one with another connection) gets a `replaced` signal for the old connection.
- *   Connection ids compare as strings in the order the connections were opened, and a claim by
- *   a connection older than the holder is refused: whichever node's claim lands first, the
- *   device's newest connection wins, as the contract's "the second connection replaces the
- *   first" says.
+ * - A signal reaches the node that holds the device when it is sent, or nobody, and names the
+ *   connection the directory named there (a `replaced` signal names the connection it replaces).
+ * - `claimDevice` makes this connection of this node the holder; the connection that held the
+ *   device before (on another node, or on this one) gets a `replaced` signal. Connection ids
+ *   compare as strings in the order the connections were opened, and a claim by a connection
+ *   older than the holder is refused: whichever node's claim lands first, the device's newest
+ *   connection wins, as the contract's "the second connection replaces the first" says. This is
+ *   the only place that rule is applied, on one node as across nodes.
  * - `releaseDevice` removes the entry only while it still names that connection, so a late
  *   release of a replaced connection never hides the new one.
  * - A node that dies stops being named holder within the directory's time-to-live.
  * - Presence changes reach every node, including the one that published them.
+ * - Handlers run outside the caller's stack, never inside a call to the bus.
  */
 export interface Bus {
   /** Starts receiving; the handlers are called for signals and presence addressed to this node. */
@@ -31,7 +37,7 @@ export interface Bus {
 
   /**
    * Records that this node holds the device's socket on `connectionId`; false (and nothing
-   * changed) when a newer connection of the device already holds it.
+   * changed) when a newer connection of the device already holds it, here or on another node.
    */
   claimDevice(device: DeviceAddress, connectionId: string): Promise<boolean>;
   /** Forgets the holder if it is still `connectionId`; true when it was (the device is now offline). */
@@ -46,7 +52,8 @@ export interface Bus {
 }
 
 export interface BusHandlers {
-  onDeviceSignal(device: DeviceAddress, signal: DeviceSignal): void;
+  /** A signal for the device, held here by `connectionId`. */
+  onDeviceSignal(device: DeviceAddress, connectionId: string, signal: DeviceSignal): void;
   onPresence(change: PresenceChange): void;
 }
 

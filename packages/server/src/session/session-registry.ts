@@ -1,4 +1,3 @@
-import { deviceKey, type DeviceAddress } from '../domain/device.js';
 import type { DeviceSignal, PresenceChange } from '../ports/bus.js';
 import type { Session } from './session.js';
 
@@ -6,13 +5,13 @@ import type { Session } from './session.js';
 export type PresenceAudience = (userId: string, watchers: string[]) => Promise<Set<string>>;
 
 /**
- * This node's sessions: every open socket, the authenticated one of each device, and who
- * watches whose presence. Signals from the bus land here and go to the right session.
+ * This node's sessions, by connection id, and who watches whose presence. Signals from the bus
+ * land here and go to the session of the connection they name. Which connection holds a device
+ * is the bus's directory's to say (see ports/bus.ts), so it is not kept here a second time.
  */
 export class SessionRegistry {
-  readonly all = new Set<Session>();
-  /** deviceKey → the device's authenticated session on this node. */
-  private readonly byDevice = new Map<string, Session>();
+  /** connectionId → the session of every open socket, authenticated or not. */
+  private readonly byConnection = new Map<string, Session>();
   private readonly watchers = new Map<string, Set<Session>>();
   /** Of the watched users, those whose watchers were last told they are online. */
   private readonly toldOnline = new Set<string>();
@@ -25,24 +24,12 @@ export class SessionRegistry {
   ) {}
 
   add(session: Session): void {
-    this.all.add(session);
-  }
-
-  /** Makes `session` the device's session here; returns the one it replaces, if any. */
-  authenticate(device: DeviceAddress, session: Session): Session | undefined {
-    const key = deviceKey(device);
-    const previous = this.byDevice.get(key);
-    this.byDevice.set(key, session);
-    return previous === session ? undefined : previous;
+    this.byConnection.set(session.connection.id, session);
   }
 
   remove(session: Session): void {
-    this.all.delete(session);
-    if (session.device !== undefined) {
-      const key = deviceKey(session.device);
-      if (this.byDevice.get(key) === session) this.byDevice.delete(key);
-    }
-    for (const user of session.watching) {
+    this.byConnection.delete(session.connection.id);
+    for (const user of session.watched.users) {
       const set = this.watchers.get(user);
       set?.delete(session);
       if (set?.size === 0) {
@@ -52,25 +39,34 @@ export class SessionRegistry {
     }
   }
 
-  get(device: DeviceAddress): Session | undefined {
-    return this.byDevice.get(deviceKey(device));
+  /** Every open socket's session. */
+  get all(): IterableIterator<Session> {
+    return this.byConnection.values();
   }
 
+  get openCount(): number {
+    return this.byConnection.size;
+  }
+
+  /** Sessions past `auth`: one pass, for a scrape. */
   get authenticatedCount(): number {
-    return this.byDevice.size;
+    let count = 0;
+    for (const session of this.byConnection.values()) if (session.isReady) count++;
+    return count;
   }
 
+  /** `session` now watches `users` too (see Session.watched): they are indexed here for the changes. */
   watch(session: Session, users: string[]): void {
     for (const user of users) {
-      session.watching.add(user);
       let set = this.watchers.get(user);
       if (set === undefined) this.watchers.set(user, (set = new Set()));
       set.add(session);
     }
   }
 
-  dispatchSignal(device: DeviceAddress, signal: DeviceSignal): void {
-    this.byDevice.get(deviceKey(device))?.onSignal(signal);
+  /** A signal the bus addressed to `connectionId`; gone with its socket if that closed meanwhile. */
+  dispatchSignal(connectionId: string, signal: DeviceSignal): void {
+    this.byConnection.get(connectionId)?.onSignal(signal);
   }
 
   /** Watched users whose watchers believe them online: the ones a dead node could leave behind. */
@@ -111,11 +107,7 @@ export class SessionRegistry {
         : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
     for (const session of sessions) {
       if (!allowed.has(session.userId!)) continue;
-      // Devices of one user coming or going at once may announce the same state twice; a
-      // watcher hears of changes only.
-      if (session.presenceTold.get(change.userId) === change.online) continue;
-      session.presenceTold.set(change.userId, change.online);
-      session.sendFrame(frame);
+      if (session.watched.tell(change.userId, change.online)) session.sendFrame(frame);
     }
   }
 }

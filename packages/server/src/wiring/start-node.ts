@@ -162,7 +162,7 @@ export async function startNode(options: Options, overrides: NodeOverrides = {})
   const groups = new GroupService(store, bus, { maxGroupSize: options.maxGroupSize });
   const media = new MediaService(store, blobs, { maxBytes: options.maxMediaBytes, retentionMs: options.mediaRetentionDays * DAY, quotaBytes: options.mediaQuotaBytes });
   await bus.start({
-    onDeviceSignal: (device, signal) => registry.dispatchSignal(device, signal),
+    onDeviceSignal: (_device, connectionId, signal) => registry.dispatchSignal(connectionId, signal),
     onPresence: (change) => registry.dispatchPresence(change),
   });
 

@@ -89,10 +89,11 @@ export function runBusContract(
       await bus.ping();
     });
 
-    it('delivers a signal to the node that holds the device', async () => {
+    it('delivers a signal to the node that holds the device, naming the holding connection', async () => {
       const a = await node();
       const u = user();
-      await a.bus.claimDevice(u, connection());
+      const c = connection();
+      await a.bus.claimDevice(u, c);
       const event: MessageEvent = {
         type: 'message', seq: 7, serverId: 'srv-1', id: 'cli-1', from: '+15550000001', to: u.userId, ts: 1_700_000_000_000, body: 'hi',
       };
@@ -103,7 +104,7 @@ export function runBusContract(
       ];
       for (const signal of signals) await a.bus.signalDevice(u, signal);
       await a.rec.until('three signals', () => a.rec.signals.length === 3);
-      assert.deepEqual(a.rec.signals, signals.map((signal) => ({ device: u, signal })));
+      assert.deepEqual(a.rec.signals, signals.map((signal) => ({ device: u, connectionId: c, signal })));
     });
 
     it('calls handlers outside the caller, never inside signalDevice', async () => {
@@ -149,6 +150,7 @@ export function runBusContract(
       await a.bus.claimDevice(u, c2);
       await fence(a.bus, a, u);
       assert.deepEqual(a.rec.signalsFor(u).slice(0, -1), [{ kind: 'replaced', connectionId: c1 }]);
+      assert.deepEqual(a.rec.connectionsFor(u), [c1, c2], 'the replaced signal goes to the old connection, later ones to the new');
     });
 
     it('refuses a claim by a connection older than the holder, and tells nobody', async () => {
@@ -232,12 +234,29 @@ export function runBusContract(
     it('delivers signals from another node to the holder, in order', async () => {
       const [a, b] = [await node(), await node()];
       const u = user();
-      await a.bus.claimDevice(u, connection());
+      const c = connection();
+      await a.bus.claimDevice(u, c);
       const count = 200;
       await Promise.all(Array.from({ length: count }, (_, n) => b.bus.signalDevice(u, frame(n))));
       await a.rec.until(`${count} signals`, () => a.rec.signals.length === count);
       assert.deepEqual(numbers(a.rec.signalsFor(u)), Array.from({ length: count }, (_, n) => n));
+      assert.deepEqual(new Set(a.rec.connectionsFor(u)), new Set([c]));
       assert.equal(b.rec.signals.length, 0);
+    });
+
+    it('hands signals from another node to the connection that took the device over on the holder\'s node', async () => {
+      const [a, b] = [await node(), await node()];
+      const u = user();
+      const [c1, c2] = [connection(), connection()];
+      await a.bus.claimDevice(u, c1);
+      await a.bus.claimDevice(u, c2);
+      await fence(b.bus, a, u);
+      await b.bus.signalDevice(u, frame(1));
+      await fence(b.bus, a, u);
+      const fromB = a.rec.signals.filter((s) => s.signal.kind === 'frame');
+      assert.deepEqual(fromB.map((s) => s.connectionId), [c2, c2, c2]);
+      assert.deepEqual(a.rec.signalsFor(u)[0], { kind: 'replaced', connectionId: c1 });
+      assert.equal(a.rec.connectionsFor(u)[0], c1);
     });
 
     it('keeps the newest connection when an older one claims later from another node', async () => {
@@ -259,7 +278,7 @@ export function runBusContract(
       await a.bus.claimDevice(u, c1);
       await b.bus.claimDevice(u, c2);
       await a.rec.until('the replaced signal', () => a.rec.signals.length === 1);
-      assert.deepEqual(a.rec.signals, [{ device: u, signal: { kind: 'replaced', connectionId: c1 } }]);
+      assert.deepEqual(a.rec.signals, [{ device: u, connectionId: c1, signal: { kind: 'replaced', connectionId: c1 } }]);
 
       // From now on the device is B's, whoever signals it.
       await c.bus.signalDevice(u, frame(-1));
@@ -269,6 +288,7 @@ export function runBusContract(
       const atB = numbers(b.rec.signalsFor(u));
       assert.ok(atB.includes(-1) && atB.includes(-2), `B got ${JSON.stringify(atB)}`);
       assert.equal(atB.includes('replaced'), false);
+      assert.deepEqual(new Set(b.rec.connectionsFor(u)), new Set([c2]));
       assert.equal(a.rec.signals.length, 1);
 
       assert.equal(await a.bus.releaseDevice(u, c1), false);

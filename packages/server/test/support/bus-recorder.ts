@@ -3,6 +3,8 @@ import type { BusHandlers, DeviceSignal, PresenceChange } from '../../src/ports/
 
 export interface RecordedSignal {
   device: DeviceAddress;
+  /** The connection the bus handed the signal to. */
+  connectionId: string;
   signal: DeviceSignal;
 }
 
@@ -12,8 +14,8 @@ export class BusRecorder implements BusHandlers {
   readonly presence: PresenceChange[] = [];
   private readonly waiters = new Set<() => void>();
 
-  onDeviceSignal(device: DeviceAddress, signal: DeviceSignal): void {
-    this.signals.push({ device, signal });
+  onDeviceSignal(device: DeviceAddress, connectionId: string, signal: DeviceSignal): void {
+    this.signals.push({ device, connectionId, signal });
     this.wake();
   }
 
@@ -24,6 +26,11 @@ export class BusRecorder implements BusHandlers {
 
   signalsFor(device: DeviceAddress): DeviceSignal[] {
     return this.signals.filter((s) => deviceKey(s.device) === deviceKey(device)).map((s) => s.signal);
+  }
+
+  /** The connections the device's signals were handed to, in order. */
+  connectionsFor(device: DeviceAddress): string[] {
+    return this.signals.filter((s) => deviceKey(s.device) === deviceKey(device)).map((s) => s.connectionId);
   }
 
   /** Resolves once `done()` holds; rejects after `timeoutMs`, naming `what` it waited for. */

@@ -4,6 +4,10 @@ import type { Bus, BusHandlers, DeviceSignal, PresenceChange } from '../../../po
 /**
  * The bus of a single node: the directory is a Map and signals are function calls.
  *
+ * The Map is the node's only record of which connection holds a device (the SessionRegistry
+ * knows sessions by connection id), so the rule that the newest connection wins is applied here
+ * and nowhere else.
+ *
  * Handlers run in microtasks, never inside the caller's stack, so callers see the same
  * asynchrony as with a networked bus; microtasks run in the order they were queued, which
  * keeps signals to one device in order.
@@ -36,7 +40,7 @@ export class MemoryBus implements Bus {
     if (previous !== undefined && previous > connectionId) return false;
     this.holders.set(key, connectionId);
     if (previous !== undefined && previous !== connectionId) {
-      this.deliver(device, { kind: 'replaced', connectionId: previous });
+      this.deliver(device, previous, { kind: 'replaced', connectionId: previous });
     }
     return true;
   }
@@ -56,7 +60,8 @@ export class MemoryBus implements Bus {
 
   async signalDevice(device: DeviceAddress, signal: DeviceSignal): Promise<void> {
     this.assertOpen();
-    if (this.holders.has(deviceKey(device))) this.deliver(device, signal);
+    const holder = this.holders.get(deviceKey(device));
+    if (holder !== undefined) this.deliver(device, holder, signal);
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
@@ -64,9 +69,9 @@ export class MemoryBus implements Bus {
     queueMicrotask(() => this.handlers?.onPresence(change));
   }
 
-  private deliver(device: DeviceAddress, signal: DeviceSignal): void {
+  private deliver(device: DeviceAddress, connectionId: string, signal: DeviceSignal): void {
     // Looked up when the microtask runs, so nothing reaches a handler after close().
-    queueMicrotask(() => this.handlers?.onDeviceSignal(device, signal));
+    queueMicrotask(() => this.handlers?.onDeviceSignal(device, connectionId, signal));
   }
 
   private assertOpen(): void {

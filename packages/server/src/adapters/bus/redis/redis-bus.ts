@@ -60,7 +60,10 @@ export class RedisBus implements Bus {
   private readonly nodeChannelPrefix: string;
   private readonly nodeChannel: string;
   private readonly presenceChannel: string;
-  /** deviceKey → the device and the connection of every device whose socket this node holds. */
+  /**
+   * deviceKey → the device and the connection of every device whose socket this node holds: the
+   * entries the refresh keeps alive, and the connection a signal from another node is for.
+   */
   private readonly held = new Map<string, HeldDevice>();
   private handlers: BusHandlers | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -164,7 +167,7 @@ export class RedisBus implements Bus {
       localPrevious !== connectionId &&
       !(previous?.nodeId === this.nodeId && previous.connectionId === localPrevious)
     ) {
-      this.deliverLocal(device, { kind: 'replaced', connectionId: localPrevious });
+      this.deliverLocal(device, localPrevious, { kind: 'replaced', connectionId: localPrevious });
     }
     return true;
   }
@@ -199,7 +202,9 @@ export class RedisBus implements Bus {
       this.nodeChannelPrefix,
       JSON.stringify(message),
     );
-    if (holder !== null && parseHolder(holder)?.nodeId === this.nodeId) this.deliverLocal(device, signal);
+    if (holder === null) return;
+    const named = parseHolder(holder);
+    if (named?.nodeId === this.nodeId) this.deliverLocal(device, named.connectionId, signal);
   }
 
   async publishPresence(change: PresenceChange): Promise<void> {
@@ -241,7 +246,7 @@ export class RedisBus implements Bus {
   private async replace(device: DeviceAddress, previous: Holder): Promise<void> {
     const signal: DeviceSignal = { kind: 'replaced', connectionId: previous.connectionId };
     if (previous.nodeId === this.nodeId) {
-      this.deliverLocal(device, signal);
+      this.deliverLocal(device, previous.connectionId, signal);
       return;
     }
     const message: NodeMessage = { device, signal };
@@ -256,19 +261,23 @@ export class RedisBus implements Bus {
       } else if (channel === this.nodeChannel) {
         const { device, signal } = parseNodeMessage(text);
         const heldKey = deviceKey(device);
-        if (signal.kind === 'replaced' && this.held.get(heldKey)?.connectionId === signal.connectionId) {
-          this.held.delete(heldKey);
+        const holder = this.held.get(heldKey)?.connectionId;
+        if (signal.kind === 'replaced') {
+          if (holder === signal.connectionId) this.held.delete(heldKey);
+          this.handlers?.onDeviceSignal(device, signal.connectionId, signal);
+        } else if (holder !== undefined) {
+          // Sent while this node held the device; a device released since has no one to tell.
+          this.handlers?.onDeviceSignal(device, holder, signal);
         }
-        this.handlers?.onDeviceSignal(device, signal);
       }
     } catch (err) {
       this.report(err);
     }
   }
 
-  private deliverLocal(device: DeviceAddress, signal: DeviceSignal): void {
+  private deliverLocal(device: DeviceAddress, connectionId: string, signal: DeviceSignal): void {
     try {
-      this.handlers?.onDeviceSignal(device, signal);
+      this.handlers?.onDeviceSignal(device, connectionId, signal);
     } catch (err) {
       this.report(err);
     }
@@ -298,7 +307,7 @@ export class RedisBus implements Bus {
       // Released, re-claimed or told of the takeover while the script ran: nothing to tell.
       if (this.held.get(heldKey)?.connectionId !== connectionId) continue;
       this.held.delete(heldKey);
-      this.deliverLocal(device, { kind: 'replaced', connectionId });
+      this.deliverLocal(device, connectionId, { kind: 'replaced', connectionId });
     }
   }
 

@@ -4,6 +4,7 @@ import type { MessageFacts } from '../../../domain/message-actions.js';
 import type { SendResult } from '../../../ports/store.js';
 import { audienceEntries } from '../inbox-targets.js';
 import { appendToInboxes } from './postgres-inbox.js';
+import { statements } from './postgres-statements.js';
 import { withTransaction } from './postgres-transaction.js';
 
 /**
@@ -27,20 +28,14 @@ export async function insertFacts(
 ): Promise<void> {
   if (sends.length === 0) return;
   const message = sends.map((send) => send.message);
-  await client.query(
-    `INSERT INTO message_facts (server_id, author, to_address, recipients, ts, expires_at)
-     SELECT t.id, t.author, t.to_address, ARRAY(SELECT json_array_elements_text(t.recipients::json)), t.ts, t.expires_at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
-          AS t(id, author, to_address, recipients, ts, expires_at)
-     ON CONFLICT (server_id) DO NOTHING`,
-    [
-      message.map((m) => m.serverId),
-      message.map((m) => m.from),
-      message.map((m) => m.to),
-      sends.map((send) => JSON.stringify([...new Set(send.recipients)])),
-      message.map((m) => m.ts),
-      message.map((m) => (m.expiresIn === undefined ? null : m.ts + m.expiresIn * 1000)),
-    ],
+  await statements.insertFacts.run(
+    client,
+    message.map((m) => m.serverId),
+    message.map((m) => m.from),
+    message.map((m) => m.to),
+    sends.map((send) => JSON.stringify([...new Set(send.recipients)])),
+    message.map((m) => m.ts),
+    message.map((m) => (m.expiresIn === undefined ? null : m.ts + m.expiresIn * 1000)),
   );
 }
 

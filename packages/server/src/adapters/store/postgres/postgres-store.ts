@@ -18,14 +18,13 @@ import type {
   Store,
 } from '../../../ports/store.js';
 import { GroupCommit } from './postgres-group-commit.js';
-import { appendToInboxes, eventFromRow } from './postgres-inbox.js';
+import { appendToInboxes, eventFromRow, inboxJobWeight, runInboxBatch, type InboxJob, type InboxResult } from './postgres-inbox.js';
 import { deleteAccountIn, presenceAllowed } from './postgres-privacy.js';
 import { expireMessages, messageFacts, storeAction } from './postgres-message-actions.js';
 import { PostgresPush } from './postgres-push.js';
 import { migrate } from './postgres-schema.js';
+import { statements } from './postgres-statements.js';
 import { withTransaction } from './postgres-transaction.js';
-import { runWriteBatch, writeWeight } from './postgres-write-batch.js';
-import type { WriteJob, WriteResult } from './postgres-write-batch.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -49,7 +48,7 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore implements Store {
   private readonly pool: Pool;
-  private readonly writes: GroupCommit<WriteJob, WriteResult>;
+  private readonly writes: GroupCommit<InboxJob, InboxResult>;
   private readonly push: PostgresPush;
 
   constructor(options: PostgresStoreOptions) {
@@ -63,7 +62,7 @@ export class PostgresStore implements Store {
     const onIdleError = options.onIdleError;
     this.pool.on('error', (error) => onIdleError?.(error));
     this.push = new PostgresPush(this.pool);
-    this.writes = new GroupCommit({ pool: this.pool, runBatch: runWriteBatch, weight: writeWeight });
+    this.writes = new GroupCommit({ pool: this.pool, runBatch: runInboxBatch, weight: inboxJobWeight });
   }
 
   async init(): Promise<void> {
@@ -305,19 +304,12 @@ export class PostgresStore implements Store {
   }
 
   async readInbox(device: DeviceAddress, afterSeq: number, limit: number): Promise<DurableEvent[]> {
-    const { rows } = await this.pool.query<{ seq: string; payload: string }>({
-      name: 'courier_read_device_inbox',
-      text: 'SELECT seq, payload FROM inbox WHERE user_id = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4',
-      values: [device.userId, device.deviceId, Math.floor(afterSeq), Math.max(0, Math.floor(limit))],
-    });
+    const rows = await statements.readInbox.rows(this.pool, device.userId, device.deviceId, Math.floor(afterSeq), Math.max(0, Math.floor(limit)));
     return rows.map((row) => eventFromRow(row.seq, row.payload));
   }
 
   async lastSeq(device: DeviceAddress): Promise<number> {
-    const { rows } = await this.pool.query<{ last_seq: string }>(
-      'SELECT last_seq FROM devices WHERE user_id = $1 AND device_id = $2',
-      [device.userId, device.deviceId],
-    );
+    const rows = await statements.lastSeq.rows(this.pool, device.userId, device.deviceId);
     return rows[0] ? Number(rows[0].last_seq) : 0;
   }
 
