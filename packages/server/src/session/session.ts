@@ -10,6 +10,7 @@ import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
 import { CloseCodes } from './close-codes.js';
 import type { Connection } from './connection.js';
+import { claimDevice } from './device-claim.js';
 import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
 import { ReceiptOrder, type ReceiptIo } from './receipt-order.js';
@@ -212,19 +213,9 @@ export class Session implements ReceiptIo {
     this.log = this.log.child({ user: device.userId, device: device.deviceId });
     const latestSeq = await this.deps.messaging.lastSeq(device);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
-    // The directory decides, on one node as across nodes: an older connection of the device
-    // (here or elsewhere) gets a `replaced` signal, and a newer one keeps the device.
-    if (!(await this.deps.presence.connect(device, this.connection.id))) {
-      // A newer connection of this device holds it, on this node or another.
-      this.close(CloseCodes.replaced, 'replaced by a newer connection');
-      return;
-    }
-    if (!this.connection.isOpen) {
-      // Closed during the claim, never ready: give the device back (unless a newer connection
-      // already took it), or the directory would name this dead socket until the node stops.
-      await this.deps.presence.disconnect(device, this.connection.id);
-      return;
-    }
+    const claim = await claimDevice(this.deps.presence, device, this.connection);
+    if (claim === 'newer-holds') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
+    if (claim === 'closed-meanwhile') return;
     this.state = 'ready';
     // maxFrameBytes lets a client refuse a too-big send itself, instead of losing its socket to 1009.
     this.sendFrame({
