@@ -165,16 +165,18 @@ export class Session implements ReceiptIo {
   onSignal(signal: DeviceSignal): void {
     // Also while the auth that claimed the device is still finishing: a newer connection that
     // claimed it meanwhile must not find this one turning ready beside it.
+    // The same for a revocation: the token checked out, but the device is gone now.
     if (signal.kind === 'replaced') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
+    if (signal.kind === 'revoked') {
+      if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
+      return;
+    }
     if (this.state !== 'ready') return;
     switch (signal.kind) {
       case 'events':
         return this.pump.offer(signal.events);
       case 'frame':
         return this.sendFrame(signal.frame);
-      case 'revoked':
-        if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
-        return;
     }
   }
 
@@ -216,6 +218,14 @@ export class Session implements ReceiptIo {
     const claim = await claimDevice(this.deps.presence, device, this.connection);
     if (claim === 'newer-holds') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
     if (claim === 'closed-meanwhile') return;
+    // A removal (or a new registration of the phone) between the token check and the claim sent
+    // its `revoked` to whoever held the device then, not to this connection: look again now that
+    // the directory names this one, so any later revocation reaches it.
+    const still = await this.deps.registration.authenticate(token);
+    if (still?.tokenHash !== identity.tokenHash || !this.connection.isOpen || this.state !== 'authenticating') {
+      await this.deps.presence.disconnect(device, this.connection.id);
+      return this.close(CloseCodes.revoked, 'unknown or revoked token');
+    }
     this.state = 'ready';
     // maxFrameBytes lets a client refuse a too-big send itself, instead of losing its socket to 1009.
     this.sendFrame({
