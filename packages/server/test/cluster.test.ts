@@ -163,6 +163,26 @@ describe('a cluster of three nodes behind HAProxy', () => {
     assert.equal((await cluster.holderOf(device.userId))?.name, 'node2');
   });
 
+  it('of two sockets of a device authenticating at once on two nodes, keeps the one opened last', { timeout: 60_000 }, async () => {
+    // A claim may land while the other node's auth is still finishing; its `replaced` must close
+    // that socket then, not only at the directory's next refresh (5 s later).
+    const device = await cluster.register(n1.url);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const older = await WsClient.open((attempt % 2 === 0 ? n1 : n2).wsUrl);
+      const newer = await WsClient.open((attempt % 2 === 0 ? n2 : n1).wsUrl);
+      cluster.track(older, newer);
+      const auth = { type: 'auth', token: device.token };
+      older.send(auth);
+      newer.send(auth);
+      const closed = await Promise.race([older.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 3000))]);
+      assert.equal(closed?.code, 4002, `attempt ${attempt}: the older socket is closed with 4002 within 3 s`);
+      await newer.next((f) => f.type === 'ready');
+      newer.send({ type: 'ping' });
+      assert.equal((await newer.next()).type, 'pong', `attempt ${attempt}: the newer socket is still the device's`);
+      await newer.close();
+    }
+  });
+
   it('carries presence and typing across nodes', async () => {
     const eve = await cluster.register(n1.url);
     const frank = await cluster.register(n2.url);

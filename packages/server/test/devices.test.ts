@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { approveLink, linkDevice, listDevices, pollLink, removeDevice, requestLink } from './support/devices.js';
 import { startTestNodeOn, type TestNode } from './support/test-node.js';
 import { WsClient, type Frame } from './support/ws-client.js';
@@ -97,6 +98,29 @@ for (const backend of ['sqlite', 'postgres'] as const) describe(`linked devices 
     assert.equal((await removeDevice(t.url, account.token, 3)).status, 204);
     const approved = await approveLink(t.url, account.token, sixth.body.linkCode);
     assert.deepEqual(approved.body, { deviceId: 6, name: 'Sixth' }, 'a removed device\'s id is not given again');
+  });
+
+  it('a device removed while its socket authenticates is closed with 4001, whichever comes first', async () => {
+    // A node of its own without rate limits: every attempt links a new device.
+    const node = await startTestNodeOn(backend, ['--no-rate-limits']);
+    try {
+      const primary = await node.connectNew();
+      for (let attempt = 0; attempt < 80; attempt++) {
+        const linked = await linkDevice(node.url, primary.account, `Racing ${attempt}`);
+        const socket = await WsClient.open(node.wsUrl);
+        // The removal and the auth at nearly the same moment, the auth a little later each time:
+        // the removal lands before the token check, between the check and taking the device, or
+        // after the socket is ready.
+        const removal = removeDevice(node.url, primary.account.token, linked.deviceId);
+        await spin((attempt % 16) * 0.125);
+        socket.send({ type: 'auth', token: linked.token });
+        assert.equal((await removal).status, 204);
+        const closed = await Promise.race([socket.closed, delay(5000, undefined, { ref: false })]);
+        assert.equal(closed?.code, 4001, `attempt ${attempt}: the removed device's socket must close with 4001, not stay open`);
+      }
+    } finally {
+      await node.stop();
+    }
   });
 
   it('removes devices: the primary any linked one, a linked one only itself; the token dies and the socket closes with 4001', async () => {
@@ -312,3 +336,9 @@ describe('link codes that expire', () => {
     assert.equal((await listDevices(t.url, primary.token)).body.devices.length, 1, 'nothing changed');
   });
 });
+
+/** Busy-waits `ms` milliseconds: finer than a timer, to place two requests a fraction of a millisecond apart. */
+async function spin(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) await Promise.resolve();
+}

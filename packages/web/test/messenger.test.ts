@@ -19,7 +19,12 @@ describe('the web client', { timeout: 180_000 }, () => {
   let bob: Person;
 
   before(async () => {
-    [server, browser] = await Promise.all([CourierServer.start(), launchChromium()]);
+    // Each is kept as soon as it is up, so that `after` stops the server even when the browser
+    // could not start (else its process keeps the test run alive).
+    const [started, launched] = await Promise.allSettled([CourierServer.start(), launchChromium()]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const outcome of [started, launched]) if (outcome.status === 'rejected') throw outcome.reason;
     [alice, bob] = await Promise.all([newPerson(browser, server), newPerson(browser, server, { width: 390, height: 760 })]);
   });
 

@@ -10,7 +10,9 @@ import { createGroup, messages, newPerson, openChat, seeMessage, sendMessage, st
 import { gradientPng } from './support/png.js';
 
 const out = argv[2] ?? 'docs';
-const [server, browser] = await Promise.all([CourierServer.start(), launchChromium()]);
+// The browser first: if it cannot start, no server process is left running.
+const browser = await launchChromium();
+const server = await CourierServer.start();
 try {
   const signIn = await (await browser.newContext({ viewport: { width: 900, height: 660 } })).newPage();
   await signIn.goto(server.url);

@@ -29,7 +29,7 @@ export class SessionRegistry {
 
   remove(session: Session): void {
     this.byConnection.delete(session.connection.id);
-    for (const user of session.watching) {
+    for (const user of session.watched.users) {
       const set = this.watchers.get(user);
       set?.delete(session);
       if (set?.size === 0) {
@@ -55,9 +55,9 @@ export class SessionRegistry {
     return count;
   }
 
+  /** `session` now watches `users` too (see Session.watched): they are indexed here for the changes. */
   watch(session: Session, users: string[]): void {
     for (const user of users) {
-      session.watching.add(user);
       let set = this.watchers.get(user);
       if (set === undefined) this.watchers.set(user, (set = new Set()));
       set.add(session);
@@ -107,11 +107,7 @@ export class SessionRegistry {
         : { type: 'presence', user: change.userId, online: false, lastSeen: change.lastSeen };
     for (const session of sessions) {
       if (!allowed.has(session.userId!)) continue;
-      // Devices of one user coming or going at once may announce the same state twice; a
-      // watcher hears of changes only.
-      if (session.presenceTold.get(change.userId) === change.online) continue;
-      session.presenceTold.set(change.userId, change.online);
-      session.sendFrame(frame);
+      if (session.watched.tell(change.userId, change.online)) session.sendFrame(frame);
     }
   }
 }

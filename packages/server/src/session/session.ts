@@ -8,10 +8,18 @@ import type { MessagingService, SentAnswer } from '../services/messaging-service
 import type { PresenceService } from '../services/presence-service.js';
 import type { RegistrationService } from '../services/registration-service.js';
 import type { ClientFrame } from './client-frames.js';
+import { CloseCodes } from './close-codes.js';
 import type { Connection } from './connection.js';
+import { claimDevice } from './device-claim.js';
 import { EventText } from './event-text.js';
 import { InboxPump } from './inbox-pump.js';
+import { ReceiptOrder, type ReceiptIo } from './receipt-order.js';
+import { SendBuffer } from './send-buffer.js';
+import { SendOrder } from './send-order.js';
 import type { SessionRegistry } from './session-registry.js';
+import { WatchedUsers } from './watched-users.js';
+
+export { CloseCodes } from './close-codes.js';
 
 export interface SessionDeps {
   registration: RegistrationService;
@@ -41,33 +49,23 @@ export interface SessionObserver {
 /** Shared by the node's sessions: a group message's members get the same text, seq aside. */
 const eventText = new EventText();
 
-export const CloseCodes = {
-  revoked: 4001,
-  replaced: 4002,
-  policy: 1008,
-  tooBig: 1009,
-  restart: 1012,
-} as const;
-
 /**
  * One socket's conversation with the server, from `auth` to close: Erlang's "one process per
  * user". It owns the device's outbound queue (the inbox, pushed by an InboxPump that stops
- * while the socket's send buffer is full) and turns client frames into service calls.
+ * while the SendBuffer is full) and turns client frames into service calls, keeping their order
+ * where it matters (SendOrder for sends and actions, ReceiptOrder for acks and reads).
  */
-export class Session {
+export class Session implements ReceiptIo {
   /** The device this socket authenticated as; undefined until `auth` succeeded. */
   device: DeviceAddress | undefined;
-  readonly watching = new Set<string>();
-  /** What this socket was last told of each watched user: online or not. */
-  readonly presenceTold = new Map<string, boolean>();
+  /** Whose presence this socket watches, and what it was told of them. */
+  readonly watched: WatchedUsers;
   private tokenHash: string | undefined;
   private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
-  private bufferedBytes = 0;
   private authInFlight: Promise<void> | undefined;
-  private receiptChain: Promise<void> = Promise.resolve();
-  private sendOrder: Promise<unknown> = Promise.resolve();
-  private sendsInFlight = 0;
-  private queuedAck: number | undefined;
+  private readonly buffer: SendBuffer;
+  private readonly sends: SendOrder;
+  private readonly receipts: ReceiptOrder;
   private readonly pump: InboxPump;
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -77,20 +75,24 @@ export class Session {
     private readonly deps: SessionDeps,
   ) {
     this.log = deps.logger.child({ conn: connection.id, addr: connection.remoteAddress });
+    this.watched = new WatchedUsers(deps.settings.maxPresenceUsers);
+    this.sends = new SendOrder(deps.settings.maxSendsInFlight);
+    this.receipts = new ReceiptOrder(this);
     this.pump = new InboxPump({
       read: (afterSeq, limit) => deps.messaging.pending(this.device!, afterSeq, limit),
       push: (event) => {
         // A disappearing message the sweep has not reached yet must still never be shown.
         if (deps.messaging.hasExpired(event)) return;
-        this.sendText(eventText.of(event));
+        this.buffer.send(eventText.of(event));
         deps.observer?.pushed?.(event);
       },
-      canPush: () => this.state === 'ready' && connection.isOpen && this.bufferedBytes < deps.settings.sendBufferBytes,
+      canPush: () => this.state === 'ready' && connection.isOpen && this.buffer.hasRoom,
       onReadError: (err) => {
         this.log.error({ err }, 'reading the inbox failed; retrying');
         setTimeout(() => this.pump.kick(), 1000).unref();
       },
     });
+    this.buffer = new SendBuffer(connection, deps.settings.sendBufferBytes, this.pump);
     this.authTimer = setTimeout(() => this.close(CloseCodes.revoked, 'no auth within the time limit'), deps.settings.authTimeoutMs);
     this.authTimer.unref();
     deps.registry.add(this);
@@ -142,7 +144,7 @@ export class Session {
       case 'ack':
         return this.ack(frame.upTo);
       case 'read':
-        return this.inReceiptOrder(() => this.deps.messaging.read(this.device!, frame.serverIds));
+        return this.receipts.queue(() => this.deps.messaging.read(this.device!, frame.serverIds));
       case 'typing':
         return this.guard(undefined, () => this.deps.messaging.typing(this.userId!, frame.to, frame.active));
       case 'presence.subscribe':
@@ -163,32 +165,23 @@ export class Session {
   onSignal(signal: DeviceSignal): void {
     // Also while the auth that claimed the device is still finishing: a newer connection that
     // claimed it meanwhile must not find this one turning ready beside it.
+    // The same for a revocation: the token checked out, but the device is gone now.
     if (signal.kind === 'replaced') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
+    if (signal.kind === 'revoked') {
+      if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
+      return;
+    }
     if (this.state !== 'ready') return;
     switch (signal.kind) {
       case 'events':
         return this.pump.offer(signal.events);
       case 'frame':
         return this.sendFrame(signal.frame);
-      case 'revoked':
-        if (signal.tokenHash === this.tokenHash) this.close(CloseCodes.revoked, 'the device was removed or the phone registered again');
-        return;
     }
   }
 
   sendFrame(frame: object): void {
-    this.sendText(JSON.stringify(frame));
-  }
-
-  private sendText(text: string): void {
-    if (!this.connection.isOpen) return;
-    const bytes = Buffer.byteLength(text);
-    this.bufferedBytes += bytes;
-    this.connection.send(text, () => {
-      const wasFull = this.bufferedBytes >= this.deps.settings.sendBufferBytes;
-      this.bufferedBytes -= bytes;
-      if (wasFull && this.bufferedBytes < this.deps.settings.sendBufferBytes) this.pump.kick();
-    });
+    this.buffer.send(JSON.stringify(frame));
   }
 
   close(code: number, reason: string): void {
@@ -222,18 +215,16 @@ export class Session {
     this.log = this.log.child({ user: device.userId, device: device.deviceId });
     const latestSeq = await this.deps.messaging.lastSeq(device);
     if (this.state !== 'authenticating' || !this.connection.isOpen) return;
-    // The directory decides, on one node as across nodes: an older connection of the device
-    // (here or elsewhere) gets a `replaced` signal, and a newer one keeps the device.
-    if (!(await this.deps.presence.connect(device, this.connection.id))) {
-      // A newer connection of this device holds it, on this node or another.
-      this.close(CloseCodes.replaced, 'replaced by a newer connection');
-      return;
-    }
-    if (!this.connection.isOpen) {
-      // Closed during the claim, never ready: give the device back (unless a newer connection
-      // already took it), or the directory would name this dead socket until the node stops.
+    const claim = await claimDevice(this.deps.presence, device, this.connection);
+    if (claim === 'newer-holds') return this.close(CloseCodes.replaced, 'replaced by a newer connection');
+    if (claim === 'closed-meanwhile') return;
+    // A removal (or a new registration of the phone) between the token check and the claim sent
+    // its `revoked` to whoever held the device then, not to this connection: look again now that
+    // the directory names this one, so any later revocation reaches it.
+    const still = await this.deps.registration.authenticate(token);
+    if (still?.tokenHash !== identity.tokenHash || !this.connection.isOpen || this.state !== 'authenticating') {
       await this.deps.presence.disconnect(device, this.connection.id);
-      return;
+      return this.close(CloseCodes.revoked, 'unknown or revoked token');
     }
     this.state = 'ready';
     // maxFrameBytes lets a client refuse a too-big send itself, instead of losing its socket to 1009.
@@ -249,76 +240,54 @@ export class Session {
     this.pump.start(latestSeq);
   }
 
-  /**
-   * A send or an action, unless the connection already has `maxSendsInFlight` waiting for their
-   * answer: then it is refused, not queued. The client learns at once (with `ref`) that this one
-   * was not taken and sends it again later with the same id; nothing is lost and the node's
-   * memory stays bounded.
-   */
+  /** A send or an action, in frame order; refused at once (with `ref`) past the in-flight limit. */
   private submit(id: string, check: () => Promise<() => Promise<SentAnswer>>): Promise<void> {
-    if (this.sendsInFlight >= this.deps.settings.maxSendsInFlight) {
-      this.sendError('too_many_in_flight', `At most ${this.deps.settings.maxSendsInFlight} sends may wait for their answer; send this one again after the next sent.`, id);
+    if (!this.sends.tryTake()) {
+      this.sendError('too_many_in_flight', `At most ${this.sends.max} sends may wait for their answer; send this one again after the next sent.`, id);
       return Promise.resolve();
     }
-    this.sendsInFlight++;
     const started = performance.now();
-    // `check` runs after the previous frame's check and answers how to store. Checks run one after
-    // another, and each write goes to the store as soon as its own check is done: the store then
-    // sees this device's sends and actions in frame order (so do their seqs and their `sent`
-    // answers), while their commits still share transactions. Plain promise chains, not async
-    // functions: this runs for every message and each async layer costs promises and garbage.
-    let stored: Promise<SentAnswer> | undefined;
-    const handedOver = this.sendOrder.then(check).then((store) => {
-      stored = store();
-    });
-    this.sendOrder = handedOver.catch(() => undefined);
-    return handedOver
-      .then(() => stored!)
-      .then(
-        (sent) => {
-          this.sendsInFlight--;
-          this.sendFrame({ type: 'sent', ...sent });
-          this.deps.observer?.sent?.(performance.now() - started);
-        },
-        (err: unknown) => {
-          this.sendsInFlight--;
-          this.answerFailure(err, id);
-        },
-      );
+    return this.sends.run(check).then(
+      (sent) => {
+        this.sends.answered();
+        this.sendFrame({ type: 'sent', ...sent });
+        this.deps.observer?.sent?.(performance.now() - started);
+      },
+      (err: unknown) => {
+        this.sends.answered();
+        this.answerFailure(err, id);
+      },
+    );
+  }
+
+  /** ReceiptIo: the store write of an ack. */
+  writeAck(upTo: number): Promise<void> {
+    return this.deps.messaging.ack(this.device!, upTo);
+  }
+
+  /** ReceiptIo: a receipt request, its failure answered to the client. */
+  runRequest(work: () => Promise<void>): Promise<void> {
+    return this.guard(undefined, work);
   }
 
   private ack(upTo: number): Promise<void> {
     const effective = this.pump.acceptAck(upTo);
     if (effective === undefined) return Promise.resolve();
-    // Acks are cumulative: while one waits its turn, a later one just raises it, so a fast
-    // device's many acks cost one store write instead of one each.
-    const waiting = this.queuedAck !== undefined;
-    this.queuedAck = effective;
-    if (waiting) return this.receiptChain;
-    return this.inReceiptOrder(() => {
-      const upToNow = this.queuedAck!;
-      this.queuedAck = undefined;
-      return this.deps.messaging.ack(this.device!, upToNow);
-    });
-  }
-
-  /** Acks and reads apply one after another, so a sender never sees blue ticks before two ticks. */
-  private inReceiptOrder(work: () => Promise<void>): Promise<void> {
-    this.receiptChain = this.receiptChain.then(() => this.guard(undefined, work));
-    return this.receiptChain;
+    return this.receipts.ack(effective);
   }
 
   private async subscribePresence(users: string[]): Promise<void> {
-    const wanted = [...new Set(users)];
-    if (this.watching.size + wanted.length > this.deps.settings.maxPresenceUsers) {
-      return this.sendError('too_many_users', `At most ${this.deps.settings.maxPresenceUsers} users can be watched.`);
+    const wanted = this.watched.add(users);
+    if (wanted === undefined) {
+      return this.sendError('too_many_users', `At most ${this.watched.max} users can be watched.`);
     }
     this.deps.registry.watch(this, wanted);
     await this.guard(undefined, async () => {
       const { frames, unknown } = await this.deps.presence.snapshot(this.userId!, wanted);
       for (const frame of frames) {
+        // The snapshot is always sent: the client asked for it.
         this.sendFrame(frame);
-        this.presenceTold.set(frame.user, frame.online);
+        this.watched.tell(frame.user, frame.online);
         this.deps.registry.noteTold(frame.user, frame.online);
       }
       if (unknown.length > 0) {

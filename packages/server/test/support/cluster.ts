@@ -282,7 +282,11 @@ export class Cluster {
     await writeFile(file, config);
     const child = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.haproxy = child;
-    this.haproxyExited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // A haproxy that never started (not installed) has no exit to wait for: close() must not hang on it.
+    this.haproxyExited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
     const remember = (line: string) => {
       this.haproxyOutput.push(line);
       if (this.haproxyOutput.length > 500) this.haproxyOutput.shift();

@@ -404,6 +404,29 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    test('members acking a group message at the same moment each answer their own receipt, in seq order at the sender', async ({ store }) => {
+      const members = Array.from({ length: 30 }, (_, i) => user(100 + i));
+      await register(store, A, ...members);
+      const sent = await store.sendMessage(message(A, 'g1', { group: 'g1' }), members, 1);
+
+      const answers = await Promise.all(members.map((member, i) => store.ackUpTo(d(member), 1, T0 + i)));
+      answers.forEach((appended, i) => {
+        assert.equal(appended.length, 1, `member ${i} answers one receipt`);
+        const event = only(appended).event;
+        assert.ok(event.type === 'receipt' && event.by === members[i] && event.ts === T0 + i);
+        assert.deepEqual(event.serverIds, [sent.serverId]);
+      });
+      const atSender = await store.readInbox(d(A), 0, 100);
+      assert.deepEqual(atSender.map((event) => event.seq), members.map((_, i) => i + 1));
+      assert.deepEqual(
+        atSender.map((event) => (event.type === 'receipt' ? event.by : undefined)).sort(),
+        [...members].sort(),
+      );
+      const answered = answers.flat().map((entry) => entry.event).sort((x, y) => x.seq - y.seq);
+      assert.deepEqual(answered, atSender, 'each ack answered exactly the receipt the sender holds');
+      for (const member of members) assert.deepEqual(await store.readInbox(d(member), 0, 10), []);
+    });
+
     describe('markRead', () => {
       test('after delivery: one read receipt per sender; unknown ids ignored; never twice', async ({ store }) => {
         await register(store, A, B, C);

@@ -117,6 +117,21 @@ export function runStoreDevicesContract(name: string, open: () => Promise<Opened
       assert.deepEqual(await store.ackUpTo(a2, 1, T0 + 7), [], 'the sender\'s own copy gives no receipt');
     });
 
+    test('two devices of a user acking the same message at the same moment give one delivered receipt', async (store) => {
+      await register(store, A, B);
+      const b2 = await linkDevice(store, B, 'b2');
+      const sent = await store.sendMessage(message(A, B), [B], 1);
+
+      // Both acks are in flight together, so they reach the store in one batch.
+      const [fromB1, fromB2] = await Promise.all([store.ackUpTo(d(B), 1, T0 + 5), store.ackUpTo(b2, 1, T0 + 5)]);
+      const receipts = [...fromB1, ...fromB2];
+      assert.equal(receipts.length, 1, 'one receipt in all, from whichever device the store took first');
+      assert.deepEqual(receipts[0]!.event.type === 'receipt' && receipts[0]!.event.serverIds, [sent.serverId]);
+      assert.deepEqual(await store.readInbox(d(B), 0, 10), [], 'both copies are gone');
+      assert.deepEqual(await store.readInbox(b2, 0, 10), []);
+      assert.equal((await store.readInbox(d(A), 0, 10)).length, 1, 'the sender has the one receipt');
+    });
+
     test('a read from one device: one read receipt per sender device, and the news to the reader\'s other devices', async (store) => {
       await register(store, A, B);
       const b2 = await linkDevice(store, B, 'b2');

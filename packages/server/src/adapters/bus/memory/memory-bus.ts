@@ -17,6 +17,8 @@ export class MemoryBus implements Bus {
   private readonly holders = new Map<string, string>();
   private handlers: BusHandlers | undefined;
   private closed = false;
+  /** Deliveries waiting for the next microtask, oldest first. */
+  private outbox: Array<() => void> = [];
 
   async start(handlers: BusHandlers): Promise<void> {
     this.assertOpen();
@@ -66,13 +68,39 @@ export class MemoryBus implements Bus {
 
   async publishPresence(change: PresenceChange): Promise<void> {
     this.assertOpen();
-    queueMicrotask(() => this.handlers?.onPresence(change));
+    this.later(() => this.handlers?.onPresence(change));
   }
 
   private deliver(device: DeviceAddress, connectionId: string, signal: DeviceSignal): void {
     // Looked up when the microtask runs, so nothing reaches a handler after close().
-    queueMicrotask(() => this.handlers?.onDeviceSignal(device, connectionId, signal));
+    this.later(() => this.handlers?.onDeviceSignal(device, connectionId, signal));
   }
+
+  /**
+   * Hands deliveries over in a microtask, as a bus across nodes would (never inside the sender's
+   * call), in the order they were sent. One microtask per run of deliveries: queueMicrotask costs
+   * an async resource each, and a group message is a delivery per member.
+   */
+  private later(delivery: () => void): void {
+    this.outbox.push(delivery);
+    if (this.outbox.length === 1) queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    const deliveries = this.outbox;
+    this.outbox = [];
+    for (let i = 0; i < deliveries.length; i++) {
+      try {
+        deliveries[i]!();
+      } catch (err) {
+        // A handler that throws must not cost the deliveries behind it: they go in the next
+        // microtask, and the error surfaces as it did with one microtask per delivery.
+        this.outbox = [...deliveries.slice(i + 1), ...this.outbox];
+        if (this.outbox.length > 0) queueMicrotask(this.flush);
+        throw err;
+      }
+    }
+  };
 
   private assertOpen(): void {
     if (this.closed) throw new Error('MemoryBus is closed');

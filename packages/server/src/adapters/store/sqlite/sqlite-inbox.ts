@@ -31,6 +31,16 @@ interface WrittenRun {
 
 type Pair = { sender: string; serverId: string };
 
+/** One device's cumulative ack, as ackAll takes several at once. */
+export interface AckRequest {
+  device: DeviceAddress;
+  upTo: number;
+  now: number;
+}
+
+/** A row of the insertEvents statement. */
+type EventRow = [string, number, number, number, string, string | null, string | null, string | null, number, string];
+
 /**
  * The inbox operations, synchronous: each is meant to run inside a transaction (a group commit
  * job), so a throw undoes all it did. Entries addressed to users are spread over their devices
@@ -62,56 +72,91 @@ export class SqliteInbox {
   }
 
   append(entries: InboxEntry[]): Appended[] {
-    const appended: Appended[] = [];
-    for (const { run, seqs, payload } of this.#write(entries)) {
-      // Parsed back once per event, so that what we answer is exactly what readInbox will give.
-      const stored = JSON.parse(payload) as NewEvent;
-      run.forEach(({ userId, deviceId }, i) => appended.push({ userId, deviceId, event: { seq: seqs[i]!, ...stored } as DurableEvent }));
-    }
-    return appended;
+    return this.appendEach([entries])[0]!;
+  }
+
+  /** Appends several lists of entries in one go (their single-inbox rows in one statement); answers each list's appended events. */
+  appendEach(lists: InboxEntry[][]): Appended[][] {
+    return this.#write(lists).map((written) => {
+      const appended: Appended[] = [];
+      for (const { run, seqs, payload } of written) {
+        // Parsed back once per event, so that what we answer is exactly what readInbox will give.
+        const stored = JSON.parse(payload) as NewEvent;
+        run.forEach(({ userId, deviceId }, i) => appended.push({ userId, deviceId, event: { seq: seqs[i]!, ...stored } as DurableEvent }));
+      }
+      return appended;
+    });
   }
 
   /** Like append, but answers only where each event went. */
   place(entries: InboxEntry[]): Placement[] {
     const placed: Placement[] = [];
-    for (const { run, seqs } of this.#write(entries)) run.forEach(({ userId, deviceId }, i) => placed.push([userId, deviceId, seqs[i]!]));
+    for (const { run, seqs } of this.#write([entries])[0]!) run.forEach(({ userId, deviceId }, i) => placed.push([userId, deviceId, seqs[i]!]));
     return placed;
   }
 
-  #write(entries: InboxEntry[]): WrittenRun[] {
-    let spread: DeviceEntry[];
-    try {
-      spread = spreadOverDevices(entries, (userId) => this.devices.of(userId));
-    } catch (err) {
-      if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
-      throw err;
-    }
-    // A run of entries that share one event object (a message to several devices, a group change
-    // told to every member) is one insert; the order of the entries is kept.
-    const written: WrittenRun[] = [];
-    for (let start = 0; start < spread.length; ) {
-      const event = spread[start]!.event;
-      let end = start + 1;
-      while (end < spread.length && spread[end]!.event === event) end++;
-      const run = spread.slice(start, end);
-      const payload = JSON.stringify(event);
-      written.push({ run, seqs: this.#insert(run, event, payload), payload });
-      start = end;
-    }
+  #write(lists: InboxEntry[][]): WrittenRun[][] {
+    const single: EventRow[] = [];
+    const written = lists.map((entries) => {
+      let spread: DeviceEntry[];
+      try {
+        spread = spreadOverDevices(entries, (userId) => this.devices.of(userId));
+      } catch (err) {
+        if (err instanceof UnknownInboxError) throw new CourierError('unknown_user', err.message, 404);
+        throw err;
+      }
+      // A run of entries that share one event object (a message to several devices, a group change
+      // told to every member) is one insert; the order of the entries is kept.
+      const runs: WrittenRun[] = [];
+      for (let start = 0; start < spread.length; ) {
+        const event = spread[start]!.event;
+        let end = start + 1;
+        while (end < spread.length && spread[end]!.event === event) end++;
+        const run = spread.slice(start, end);
+        const payload = JSON.stringify(event);
+        runs.push({ run, seqs: this.#insert(run, event, payload, single), payload });
+        start = end;
+      }
+      return runs;
+    });
+    // Events bound for one inbox each (receipts of many acks, say) go in together.
+    if (single.length === 1) this.q.insertEvent.run(...reorder(single[0]!));
+    else if (single.length > 1) this.q.insertEvents.run(JSON.stringify(single));
     return written;
   }
 
   ackUpTo(device: DeviceAddress, upTo: number, now: number): Appended[] {
-    const received: Pair[] = [];
-    for (const row of this.q.deleteUpTo.all(device.userId, device.deviceId, upTo)) {
-      if (row.kind !== 'message' || row.own || row.sender === null || row.serverId === null) continue;
-      received.push({ sender: row.sender, serverId: row.serverId });
-    }
-    if (received.length === 0) return [];
-    // Only the first device of the user to ack a message gives its delivered receipt.
-    const pairs = JSON.stringify(received.map(({ sender, serverId }) => [serverId, sender]));
-    const first = new Set(this.q.markDelivered.all(device.userId, now, pairs));
-    return this.append(receiptEntries('delivered', device, received.filter((pair) => first.has(pair.serverId)), now));
+    return this.ackAll([{ device, upTo, now }])[0]!;
+  }
+
+  /**
+   * Several devices' acks in one go (ackUpTo for each, in order): a delete per device, then one
+   * statement records the deliveries of all and one insert holds all their receipts. Answers the
+   * receipts of each ack.
+   */
+  ackAll(acks: readonly AckRequest[]): Appended[][] {
+    const received = acks.map(({ device, upTo }) => {
+      const pairs: Pair[] = [];
+      for (const row of this.q.deleteUpTo.all(device.userId, device.deviceId, upTo)) {
+        if (row.kind !== 'message' || row.own || row.sender === null || row.serverId === null) continue;
+        pairs.push({ sender: row.sender, serverId: row.serverId });
+      }
+      return pairs;
+    });
+    const rows: [string, string, string, number][] = [];
+    acks.forEach(({ device, now }, i) => {
+      for (const { sender, serverId } of received[i]!) rows.push([device.userId, serverId, sender, now]);
+    });
+    if (rows.length === 0) return acks.map(() => []);
+    // Only the first device of the user to ack a message gives its delivered receipt: the statement
+    // answers the messages it delivered first, and of two acks of one user in this batch, the
+    // earlier takes it (Set.delete answers true once).
+    const first = new Set(this.q.markDelivered.all(JSON.stringify(rows)).map(({ recipient, serverId }) => `${recipient}\n${serverId}`));
+    return this.appendEach(
+      acks.map(({ device, now }, i) =>
+        receiptEntries('delivered', device, received[i]!.filter(({ serverId }) => first.delete(`${device.userId}\n${serverId}`)), now),
+      ),
+    );
   }
 
   markRead(reader: DeviceAddress, serverIds: string[], now: number): Appended[] {
@@ -144,8 +189,11 @@ export class SqliteInbox {
     return { serverId: event.serverId, ts: event.ts, duplicate: false, placed };
   }
 
-  /** Appends one event to the inboxes of `run` (devices), in that order; answers their seqs. */
-  #insert(run: DeviceEntry[], event: NewEvent, payload: string): number[] {
+  /**
+   * Appends one event to the inboxes of `run` (devices), in that order; answers their seqs. A run
+   * of one inbox becomes a row of `single`, which the caller inserts with the others.
+   */
+  #insert(run: DeviceEntry[], event: NewEvent, payload: string, single: EventRow[]): number[] {
     // Every seq is taken before anything is written: an unknown device throws before any insert.
     const seqs = run.map((entry) => this.seqs.next(entry));
     const message = event.type === 'message' ? event : undefined;
@@ -154,13 +202,18 @@ export class SqliteInbox {
     const mediaHash = message?.media?.hash ?? null;
     if (run.length === 1) {
       const { userId, deviceId, own } = run[0]!;
-      this.q.insertEvent.run(userId, deviceId, seqs[0]!, event.type, sender, serverId, mediaHash, own ? 1 : 0, event.ts, payload);
+      single.push([userId, deviceId, seqs[0]!, own ? 1 : 0, event.type, sender, serverId, mediaHash, event.ts, payload]);
     } else if (run.length > 1) {
       const rows = JSON.stringify(run.map((entry, i) => [entry.userId, entry.deviceId, seqs[i], entry.own ? 1 : 0]));
       this.q.insertEventMany.run(event.type, sender, serverId, mediaHash, event.ts, payload, rows);
     }
     return seqs;
   }
+}
+
+/** An EventRow in the order of the insertEvent statement's parameters. */
+function reorder([userId, deviceId, seq, own, kind, sender, serverId, mediaHash, ts, payload]: EventRow) {
+  return [userId, deviceId, seq, kind, sender, serverId, mediaHash, own, ts, payload] as const;
 }
 
 /** A placed send with its events, as the Store port answers it: `event` is what was stored. */

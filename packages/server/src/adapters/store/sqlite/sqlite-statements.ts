@@ -168,6 +168,12 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO inbox (user_id, device_id, seq, own, kind, sender, server_id, media_hash, ts, payload)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?, ?, ?, ?, ?, ? FROM json_each(?)`,
     ),
+    /** Different events into one inbox each: a JSON array of [userId, deviceId, seq, own, kind, sender, serverId, mediaHash, ts, payload] rows. */
+    insertEvents: stmt<[string]>(
+      `INSERT INTO inbox (user_id, device_id, seq, own, kind, sender, server_id, media_hash, ts, payload)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+       FROM json_each(?)`,
+    ),
     readInbox: stmt<[string, number, number, number], InboxRow>(
       'SELECT seq, payload FROM inbox WHERE user_id = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -211,12 +217,15 @@ export function prepareStatements(db: Database.Database) {
 
     // Both answer a row only when they changed the flag: the first device of the user to ack
     // (or read) a message gives the receipt, any later one none.
-    /** The third parameter is a JSON array of [serverId, sender] pairs; answers the serverIds it delivered first. */
-    markDelivered: one<[string, number, string], string>(
+    /**
+     * The parameter is a JSON array of [recipient, serverId, sender, ts] rows (several devices'
+     * acks at once); answers the (recipient, serverId) pairs it delivered first.
+     */
+    markDelivered: stmt<[string], { recipient: string; serverId: string }>(
       `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts)
-       SELECT ?, value ->> 0, value ->> 1, 1, 0, ? FROM json_each(?) WHERE true
+       SELECT value ->> 0, value ->> 1, value ->> 2, 1, 0, value ->> 3 FROM json_each(?) WHERE true
        ON CONFLICT (recipient, server_id) DO UPDATE SET delivered = 1 WHERE delivered = 0
-       RETURNING server_id`,
+       RETURNING recipient, server_id AS serverId`,
     ),
     markReadOnce: one<[string, string, string, number], number>(
       `INSERT INTO read_tracking (recipient, server_id, sender, delivered, read, ts) VALUES (?, ?, ?, 0, 1, ?)

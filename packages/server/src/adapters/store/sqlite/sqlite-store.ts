@@ -18,7 +18,8 @@ import type {
   Store,
 } from '../../../ports/store.js';
 import { GroupCommit } from './sqlite-group-commit.js';
-import { SqliteInbox, storedEvent, withEvents, type PlacedSend } from './sqlite-inbox.js';
+import { CoalescedJobs } from './sqlite-coalesced-jobs.js';
+import { SqliteInbox, storedEvent, withEvents, type AckRequest, type PlacedSend } from './sqlite-inbox.js';
 import { deleteAccountNow, isVisibility, preparePrivacyStatements, type PrivacyStatements } from './sqlite-privacy.js';
 import { SqliteMessageActions } from './sqlite-message-actions.js';
 import { SqlitePush } from './sqlite-push.js';
@@ -78,6 +79,8 @@ export class SqliteStore implements Store {
   #devices?: DeviceLists;
   #actions?: SqliteMessageActions;
   #push?: SqlitePush;
+  /** The acks of a batch go in together (see CoalescedJobs). */
+  #acks?: CoalescedJobs<AckRequest, Appended[]>;
   #closing?: Promise<void>;
   readonly #readOnly: boolean;
 
@@ -109,6 +112,12 @@ export class SqliteStore implements Store {
     this.#seqs = new SeqCounters(this.#statements);
     this.#devices = new DeviceLists(this.#statements);
     this.#inbox = new SqliteInbox(this.#statements, this.#seqs, this.#devices);
+    const inbox = this.#inbox;
+    this.#acks = new CoalescedJobs(
+      this.#writes,
+      (acks) => inbox.ackAll(acks),
+      ({ device, upTo, now }) => inbox.ackUpTo(device, upTo, now),
+    );
     this.#actions = new SqliteMessageActions(this.#statements, this.#inbox);
     this.#push = new SqlitePush(this.#db);
   }
@@ -276,7 +285,8 @@ export class SqliteStore implements Store {
   }
 
   ackUpTo(device: DeviceAddress, upTo: number, now: number): Promise<Appended[]> {
-    return this.#write((_, inbox) => inbox.ackUpTo(device, upTo, now));
+    if (!this.#acks) return Promise.reject(new Error('SqliteStore used before init()'));
+    return this.#acks.submit({ device, upTo, now });
   }
 
   markRead(reader: DeviceAddress, serverIds: string[], now: number): Promise<Appended[]> {
