@@ -268,11 +268,16 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         const promoted = await client.next(groupEvent(groupId));
         assert.deepEqual([promoted.change, promoted.users, promoted.admins], ['admins_added', [d], [a, d]]);
       }
-      assert.deepEqual(await bob.client.quietFor(200, 'group'), [], 'a removed member hears of no later change');
+      // Markers sent afterwards: an event stored or pushed earlier would arrive before them.
+      dave.client.send({ type: 'send', id: 'to-bob', to: b, body: 'marker' });
+      const toBob = await bob.client.before((f) => f.type === 'message' && f.body === 'marker');
+      assert.deepEqual(toBob.filter((f) => f.type === 'group'), [], 'a removed member hears of no later change');
 
       const unchanged = await changeMembers(t, groupId, alice.account, { add: [d], remove: [b] });
       assert.equal(unchanged.status, 200);
-      assert.deepEqual(await alice.client.quietFor(200, 'group'), [], 'a request that changes nothing tells nobody');
+      dave.client.send({ type: 'send', id: 'to-alice', to: a, body: 'marker' });
+      const toAlice = await alice.client.before((f) => f.type === 'message' && f.body === 'marker');
+      assert.deepEqual(toAlice.filter((f) => f.type === 'group'), [], 'a request that changes nothing tells nobody');
 
       const device = await t.connect(carol);
       const missed = await device.take('group', 4);
@@ -283,7 +288,9 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await device.quietFor(100);
       await device.close();
       const again = await t.connect(carol);
-      assert.deepEqual(await again.quietFor(200, 'group'), [], 'acked group events are gone');
+      dave.client.send({ type: 'send', id: 'to-carol', to: carol.userId, body: 'marker' });
+      const toCarol = await again.before((f) => f.type === 'message' && f.body === 'marker');
+      assert.deepEqual(toCarol.filter((f) => f.type === 'group'), [], 'acked group events are gone');
     });
 
     it('keeps every one of concurrent changes of one group', async () => {
@@ -335,7 +342,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(reads.map((r) => r.status), ['read', 'read']);
       assert.deepEqual(reads.map((r) => r.by).sort(), [bob.account.userId, carol.account.userId].sort());
       for (const read of reads) assert.deepEqual(read.serverIds, [sent.serverId]);
-      assert.deepEqual(await alice.client.quietFor(200, 'receipt'), [], 'one receipt of each kind per member');
+      // Each member's marker follows its acks and reads: a second receipt would come before it.
+      bob.client.send({ type: 'send', id: 'marker-b', to: alice.account.userId, body: 'marker b' });
+      carol.client.send({ type: 'send', id: 'marker-c', to: alice.account.userId, body: 'marker c' });
+      const beforeB = await alice.client.before((f) => f.type === 'message' && f.body === 'marker b');
+      const beforeC = await alice.client.before((f) => f.type === 'message' && f.body === 'marker c');
+      assert.deepEqual([...beforeB, ...beforeC].filter((f) => f.type === 'receipt'), [], 'one receipt of each kind per member');
     });
 
     it('sends nothing to a removed member, and refuses its sends', async () => {
@@ -402,11 +414,16 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       alice.client.send({ type: 'typing', to: groupId, active: true });
       const typing = await bob.client.next((f) => f.type === 'typing');
       assert.deepEqual(typing, { type: 'typing', from: alice.account.userId, to: groupId, active: true });
-      assert.deepEqual(await alice.client.quietFor(200, 'typing'), [], 'not echoed to the typist');
+      // Bob's own typing goes the same way after alice's was handed out: an echo would come first.
+      bob.client.send({ type: 'typing', to: alice.account.userId, active: true });
+      const echoed = await alice.client.before((f) => f.type === 'typing' && f.from === bob.account.userId);
+      assert.deepEqual(echoed.filter((f) => f.type === 'typing'), [], 'not echoed to the typist');
 
       const later = await t.connect(carol);
       await later.next(groupEvent(groupId, 'created'));
-      assert.deepEqual(await later.quietFor(300, 'typing'), [], 'typing is not kept for members offline at the time');
+      alice.client.send({ type: 'send', id: 'to-carol', to: carol.userId, body: 'marker' });
+      const kept = await later.before((f) => f.type === 'message' && f.body === 'marker');
+      assert.deepEqual(kept.filter((f) => f.type === 'typing'), [], 'typing is not kept for members offline at the time');
 
       dave.client.send({ type: 'typing', to: groupId, active: true });
       assert.equal((await dave.client.next((f) => f.type === 'error')).code, 'not_member');
